@@ -1,0 +1,74 @@
+"""minigrad: a small, readable reverse-mode autodiff library with hand-written kernels.
+
+    import minigrad as mg
+    x = mg.randn(3, requires_grad=True)
+    (x * x).sum().backward()      # x.grad == 2 x
+"""
+
+from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.ops import clamp, maximum, minimum, pow, where
+from minigrad.ops.activation import leaky_relu, logsigmoid, relu, sigmoid, softplus, tanh
+from minigrad.ops.broadcast import expand as broadcast_to
+from minigrad.ops.matmul import matmul
+from minigrad.ops.reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    log_softmax,
+    mean,
+    norm,
+    softmax,
+    sum,
+    var,
+)
+from minigrad.ops.shape import cat, flatten, pad, permute, reshape, squeeze, stack, transpose
+from minigrad.ops.shape import unsqueeze
+from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from minigrad.tensor import Tensor, bool_, float32, float64, int64
+
+from minigrad import nn, optim  # noqa: E402,I001  (nn needs the names above)
+
+
+def exp(x: Tensor) -> Tensor:
+    return x.exp()
+
+
+def log(x: Tensor) -> Tensor:
+    return x.log()
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return x.sqrt()
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001
+    return x.abs()
+
+
+def sign(x: Tensor) -> Tensor:
+    return x.sign()
+
+
+clip = clamp
+
+__all__ = [name for name in dir() if not name.startswith("_")]
