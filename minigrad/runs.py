@@ -1,0 +1,278 @@
+"""A run folder: the config, a metrics log and checkpoints of one training run, resumable.
+
+Layout of a run folder ``root``::
+
+    root/config.json                 the run's options (written atomically)
+    root/metrics.jsonl               one JSON object per line, each with a "step" key
+    root/checkpoints/step-00001200.npz   minigrad.save archives, one per checkpoint
+
+A checkpoint is the whole state a training loop needs to continue as if it had never
+stopped, gathered by :func:`capture_training_state`:
+
+* every model's ``state_dict()`` (parameters and BatchNorm running statistics),
+* every optimizer's ``state_dict()`` (moments, step counts),
+* every DataLoader's ``state_dict()`` (its shuffling generator and the position inside
+  the running epoch),
+* ``minigrad.get_rng_state()`` (the generators behind ``randn``/``rand``/dropout),
+* the step counter and any extra JSON-like values the loop keeps (e.g. a fixed noise
+  batch, the epoch number).
+
+Typical use::
+
+    run = RunFolder("runs/dcgan")
+    checkpoint = run.latest_checkpoint() if resume else None
+    if checkpoint is None:
+        run.write_config(asdict(options))
+        step = 0
+    else:
+        state = load_checkpoint(checkpoint)
+        step = restore_training_state(state, models=..., optimizers=..., loaders=...)
+        run.truncate_metrics(after_step=step)   # drop lines logged after that checkpoint
+    ...
+    run.log_metrics({"step": step, "loss": loss})
+    run.save_checkpoint(step, capture_training_state(step, models=..., optimizers=..., ...))
+
+Every file is written by write-to-temporary-then-rename, so a run killed at any moment
+leaves the previous checkpoint and config intact. ``metrics.jsonl`` is appended line by
+line and flushed; a line cut short by a kill is dropped when the log is read back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minigrad.random import get_rng_state, set_rng_state
+from minigrad.serialize import load, save
+
+CHECKPOINT_DIR = "checkpoints"
+_CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.npz$")
+
+
+class RunFolder:
+    """One training run's folder (created if missing); see the module docstring for layout."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"run folder {self.root} exists and is not a directory")
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.root / CHECKPOINT_DIR
+
+    def path(self, name: str) -> Path:
+        """``root / name``: where the loop should put its own files (sample grids, plots)."""
+        return self.root / name
+
+    # ---------------------------------------------------------------- config
+    def write_config(self, config: Mapping[str, Any]) -> None:
+        """Write ``config`` (JSON-able values) to ``config.json``, atomically."""
+        text = json.dumps(_jsonable(dict(config)), indent=2, sort_keys=True) + "\n"
+        write_text_atomically(self.config_path, text)
+
+    def read_config(self) -> dict[str, Any]:
+        if not self.config_path.exists():
+            raise FileNotFoundError(f"{self.config_path} does not exist: not a run folder?")
+        return json.loads(self.config_path.read_text(encoding="utf-8"))
+
+    # --------------------------------------------------------------- metrics
+    def log_metrics(self, record: Mapping[str, Any]) -> None:
+        """Append ``record`` (must hold an int ``"step"``) as one line of ``metrics.jsonl``.
+
+        Numpy scalars and 0-d arrays become Python numbers; the file is flushed per line
+        so a killed run loses at most the line being written.
+        """
+        if not isinstance(record.get("step"), int | np.integer):
+            raise ValueError(f"a metrics record needs an int 'step' entry, got {dict(record)!r}")
+        line = json.dumps(_jsonable(dict(record)), sort_keys=False)
+        with self.metrics_path.open("a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+            stream.flush()
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """Every complete record of ``metrics.jsonl`` in order (a torn last line is skipped)."""
+        if not self.metrics_path.exists():
+            return []
+        records = []
+        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # the tail of a run killed mid-write
+        return records
+
+    def truncate_metrics(self, after_step: int) -> None:
+        """Drop records with ``step > after_step`` (logged after the checkpoint resumed from).
+
+        Resuming then appends exactly the lines the uninterrupted run would have written.
+        """
+        kept = [record for record in self.read_metrics() if record["step"] <= after_step]
+        text = "".join(json.dumps(record) + "\n" for record in kept)
+        write_text_atomically(self.metrics_path, text)
+
+    # ----------------------------------------------------------- checkpoints
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoint_dir / f"step-{step:08d}.npz"
+
+    def save_checkpoint(self, step: int, state: Any, keep_last: int | None = None) -> Path:
+        """``minigrad.save(state)`` to ``checkpoints/step-<step>.npz`` (atomic rename).
+
+        With ``keep_last=n`` only the newest ``n`` checkpoints are kept afterwards.
+        """
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be a non-negative int, got {step!r}")
+        if keep_last is not None and keep_last < 1:
+            raise ValueError(f"keep_last must be None or >= 1, got {keep_last!r}")
+        self.checkpoint_dir.mkdir(exist_ok=True)
+        path = self.checkpoint_path(step)
+        save(state, path)
+        if keep_last is not None:
+            for old in self.checkpoints()[:-keep_last]:
+                old.unlink(missing_ok=True)
+        return path
+
+    def checkpoints(self) -> list[Path]:
+        """This run's checkpoint files, oldest step first."""
+        if not self.checkpoint_dir.is_dir():
+            return []
+        found = []
+        for entry in self.checkpoint_dir.iterdir():
+            match = _CHECKPOINT_NAME.match(entry.name)
+            if match:
+                found.append((int(match.group(1)), entry))
+        return [path for _, path in sorted(found)]
+
+    def latest_checkpoint(self) -> Path | None:
+        """The checkpoint with the highest step, or None when there is none yet."""
+        found = self.checkpoints()
+        return found[-1] if found else None
+
+
+def find_checkpoint(path: str | os.PathLike[str]) -> Path:
+    """A checkpoint file given either the file itself or a run folder (its latest one)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        latest = RunFolder(path).latest_checkpoint()
+        if latest is None:
+            raise FileNotFoundError(f"run folder {path} holds no checkpoints/step-*.npz yet")
+        return latest
+    raise FileNotFoundError(f"checkpoint {path} is neither a checkpoint file nor a run folder")
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``minigrad.load`` of a checkpoint file or of a run folder's latest checkpoint."""
+    state = load(find_checkpoint(path))
+    if not isinstance(state, dict) or "step" not in state:
+        raise ValueError(f"{path} is a minigrad archive but not a training checkpoint")
+    return state
+
+
+def capture_training_state(
+    step: int,
+    *,
+    models: Mapping[str, Any],
+    optimizers: Mapping[str, Any] | None = None,
+    loaders: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything needed to resume bit for bit, as a dict ``minigrad.save`` can store.
+
+    ``models``, ``optimizers`` and ``loaders`` map names to objects with ``state_dict()``.
+    The tensors are copied, so training on after the call does not change the snapshot.
+    """
+    return {
+        "step": int(step),
+        "models": {name: _copied(model.state_dict()) for name, model in models.items()},
+        "optimizers": {name: _copied(opt.state_dict()) for name, opt in (optimizers or {}).items()},
+        "loaders": {name: loader.state_dict() for name, loader in (loaders or {}).items()},
+        "rng": get_rng_state(),
+        "extra": dict(extra or {}),
+    }
+
+
+def restore_training_state(
+    state: Mapping[str, Any],
+    *,
+    models: Mapping[str, Any],
+    optimizers: Mapping[str, Any] | None = None,
+    loaders: Mapping[str, Any] | None = None,
+) -> int:
+    """Load a :func:`capture_training_state` dict into live objects; return its step.
+
+    The global random state is restored last, so nothing done while loading draws from it.
+    Names must match the ones captured; a missing name is an error, not a silent skip.
+    """
+    groups = (("models", models), ("optimizers", optimizers or {}), ("loaders", loaders or {}))
+    for group, targets in groups:
+        saved = state[group]
+        missing = sorted(set(targets) - set(saved))
+        if missing:
+            raise KeyError(f"checkpoint has no {group} named {missing}; it holds {sorted(saved)}")
+        for name, target in targets.items():
+            target.load_state_dict(saved[name])
+    set_rng_state(state["rng"])
+    return int(state["step"])
+
+
+def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename over ``path``."""
+    path = Path(path)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a state dict's tensors (state dicts share storage with live params)."""
+    from minigrad.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copied(item) for item in value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars/arrays and paths turned into JSON types (NaN stays NaN)."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, Path):
+        return str(value)
+    return value
