@@ -1,0 +1,94 @@
+"""The CUDA backend: hand-written ``numba.cuda`` kernels over CuPy arrays.
+
+On a real GPU (``name == "cuda"``) arrays are CuPy arrays, elementwise arithmetic,
+reshapes and slicing are CuPy's own, and the kernels here are launched on CuPy arrays
+through the CUDA array interface. Under Numba's CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1`` before numba is imported; ``name == "cuda-simulator"``)
+the arrays are numpy arrays and the same kernels and launch code run on the CPU, which
+is how they are tested without a GPU.
+
+One visible switch: :data:`kernels.cuda.gemm.GEMM` (from ``MINIGRAD_CUDA_GEMM``,
+``"cublas"`` or ``"numba"``) picks the GEMM behind :func:`matmul` and the convolutions.
+Launch sizes live in :data:`kernels.cuda.runtime.sizes`.
+
+Importing this module without CuPy or a GPU (and without the simulator) raises a
+RuntimeError naming the missing piece and the install hint ``pip install minigrad[cuda]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.cuda.activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    tanh,
+)
+from kernels.cuda.adam import adam_update
+from kernels.cuda.conv import (
+    col2im,
+    conv2d_forward,
+    conv2d_input_grad,
+    conv2d_weight_grad,
+    im2col,
+)
+from kernels.cuda.gemm import matmul
+from kernels.cuda.philox import make_rng, normal, rng_state, set_rng_state, uniform
+from kernels.cuda.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from kernels.cuda.reduce import argmax, array_max, array_sum
+from kernels.cuda.runtime import SIMULATED, xp
+
+name: str = "cuda-simulator" if SIMULATED else "cuda"
+
+# The contract's names; the module-level functions are named for what they reduce so
+# that the builtins stay usable inside kernels/cuda/reduce.py.
+sum = array_sum  # noqa: A001
+max = array_max  # noqa: A001
+
+
+def asarray(data, dtype=None):
+    """Host data (numpy array, scalar or nested lists) -> a device array of ``dtype``."""
+    return xp.asarray(np.asarray(data, dtype=dtype))
+
+
+def to_numpy(array) -> np.ndarray:
+    """A device array -> a numpy array on the host (a copy on a real GPU)."""
+    if SIMULATED:
+        return np.asarray(array)
+    return xp.asnumpy(array)
+
+
+__all__ = [
+    "name",
+    "xp",
+    "asarray",
+    "to_numpy",
+    "matmul",
+    "im2col",
+    "col2im",
+    "conv2d_forward",
+    "conv2d_input_grad",
+    "conv2d_weight_grad",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "relu",
+    "relu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "sigmoid",
+    "tanh",
+    "sum",
+    "max",
+    "argmax",
+    "adam_update",
+    "make_rng",
+    "rng_state",
+    "set_rng_state",
+    "normal",
+    "uniform",
+]

@@ -1,0 +1,169 @@
+"""Max and average pooling on the GPU, one thread per output (forward) or per pixel.
+
+Windows follow :mod:`kernels.geometry`: a ``kh x kw`` window every ``stride``, over the
+input padded by ``padding``; padded cells never win a max and count as zeros in an
+average (``count_include_pad=True``, divisor always ``kh*kw``), as in PyTorch.
+
+    max:  y[n, c, oh, ow] = max over the window of x,  argmax = ih * W + iw of the winner
+    avg:  y[n, c, oh, ow] = (1 / (kh*kw)) * sum over the window of x
+
+Backward: max pooling routes each grad_y entry to its argmax pixel (a scatter-add;
+windows overlap when stride < kernel, so it adds atomically); average pooling is a
+gather, each pixel summing ``grad_y / (kh*kw)`` over the windows that cover it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import cuda
+
+from kernels.cuda.runtime import check_on_device, contiguous, grid_1d, sizes, xp
+from kernels.geometry import Pair, check_float_array, check_output_hw, pair, window_args
+
+
+@cuda.jit
+def _max_pool_kernel(x, y, argmax, kh, kw, sh, sw, ph, pw):
+    n_images, channels, height, width = x.shape
+    out_h, out_w = y.shape[2], y.shape[3]
+    total = y.size
+    for index in range(cuda.grid(1), total, cuda.gridsize(1)):
+        ow = index % out_w
+        oh = (index // out_w) % out_h
+        c = (index // (out_w * out_h)) % channels
+        n = index // (out_w * out_h * channels)
+        h0 = oh * sh - ph
+        w0 = ow * sw - pw
+        best = -math.inf
+        best_index = max(h0, 0) * width + max(w0, 0)
+        for ih in range(max(h0, 0), min(h0 + kh, height)):
+            for iw in range(max(w0, 0), min(w0 + kw, width)):
+                value = x[n, c, ih, iw]
+                # A NaN wins, so it propagates to y as in PyTorch.
+                if value > best or math.isnan(value):
+                    best = value
+                    best_index = ih * width + iw
+        y[n, c, oh, ow] = best
+        argmax[n, c, oh, ow] = best_index
+
+
+@cuda.jit
+def _max_pool_backward_kernel(grad_y, argmax, grad_x):
+    channels, out_h, out_w = grad_y.shape[1], grad_y.shape[2], grad_y.shape[3]
+    width = grad_x.shape[3]
+    total = grad_y.size
+    for index in range(cuda.grid(1), total, cuda.gridsize(1)):
+        ow = index % out_w
+        oh = (index // out_w) % out_h
+        c = (index // (out_w * out_h)) % channels
+        n = index // (out_w * out_h * channels)
+        target = argmax[n, c, oh, ow]
+        ih = target // width
+        cuda.atomic.add(grad_x, (n, c, ih, target - ih * width), grad_y[n, c, oh, ow])
+
+
+@cuda.jit
+def _avg_pool_kernel(x, y, kh, kw, sh, sw, ph, pw, zero):
+    n_images, channels, height, width = x.shape
+    out_h, out_w = y.shape[2], y.shape[3]
+    total = y.size
+    for index in range(cuda.grid(1), total, cuda.gridsize(1)):
+        ow = index % out_w
+        oh = (index // out_w) % out_h
+        c = (index // (out_w * out_h)) % channels
+        n = index // (out_w * out_h * channels)
+        h0 = oh * sh - ph
+        w0 = ow * sw - pw
+        acc = zero
+        for ih in range(max(h0, 0), min(h0 + kh, height)):
+            for iw in range(max(w0, 0), min(w0 + kw, width)):
+                acc += x[n, c, ih, iw]
+        y[n, c, oh, ow] = acc / (kh * kw)
+
+
+@cuda.jit
+def _avg_pool_backward_kernel(grad_y, grad_x, kh, kw, sh, sw, ph, pw, zero):
+    n_images, channels, height, width = grad_x.shape
+    out_h, out_w = grad_y.shape[2], grad_y.shape[3]
+    total = grad_x.size
+    for index in range(cuda.grid(1), total, cuda.gridsize(1)):
+        iw = index % width
+        ih = (index // width) % height
+        c = (index // (width * height)) % channels
+        n = index // (width * height * channels)
+        # Windows covering ih: oh*sh - ph <= ih < oh*sh - ph + kh.
+        oh_lo = max(0, (ih + ph - kh) // sh + 1)
+        oh_hi = min(out_h, (ih + ph) // sh + 1)
+        ow_lo = max(0, (iw + pw - kw) // sw + 1)
+        ow_hi = min(out_w, (iw + pw) // sw + 1)
+        acc = zero
+        for oh in range(oh_lo, oh_hi):
+            for ow in range(ow_lo, ow_hi):
+                acc += grad_y[n, c, oh, ow]
+        grad_x[n, c, ih, iw] = acc / (kh * kw)
+
+
+def _check_x(x) -> None:
+    check_on_device(x, "x")
+    check_float_array(x, "x", 4)
+
+
+def max_pool2d(x, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair):
+    """``(y, argmax)``: window maxima and the winners' flat ``ih * W + iw`` (int64)."""
+    _check_x(x)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
+    y = xp.empty(x.shape[:2] + out_hw, dtype=x.dtype)
+    argmax = xp.empty(y.shape, dtype=xp.int64)
+    if y.size:
+        _max_pool_kernel[grid_1d(y.size), sizes.threads_1d](
+            contiguous(x), y, argmax, kh, kw, sh, sw, ph, pw
+        )
+    return y, argmax
+
+
+def max_pool2d_backward(grad_y, argmax, input_hw: Pair):
+    """``grad_x[n, c].flat[argmax[n, c, oh, ow]] += grad_y[n, c, oh, ow]`` for every output."""
+    check_on_device(grad_y, "grad_y")
+    check_float_array(grad_y, "grad_y", 4)
+    check_on_device(argmax, "argmax")
+    if argmax.shape != grad_y.shape or argmax.dtype != xp.int64:
+        raise ValueError(
+            f"argmax must be int64 with grad_y's shape {tuple(grad_y.shape)}, "
+            f"got {argmax.dtype} {tuple(argmax.shape)}"
+        )
+    height, width = pair(input_hw, "input_hw", 1)
+    grad_x = xp.zeros(grad_y.shape[:2] + (height, width), dtype=grad_y.dtype)
+    if grad_y.size:
+        _max_pool_backward_kernel[grid_1d(grad_y.size), sizes.threads_1d](
+            contiguous(grad_y), contiguous(argmax), grad_x
+        )
+    return grad_x
+
+
+def avg_pool2d(x, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair):
+    """``y = (1 / (kh*kw)) * sum of x over each window`` (padding counts as zeros)."""
+    _check_x(x)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
+    y = xp.empty(x.shape[:2] + out_hw, dtype=x.dtype)
+    if y.size:
+        _avg_pool_kernel[grid_1d(y.size), sizes.threads_1d](
+            contiguous(x), y, kh, kw, sh, sw, ph, pw, x.dtype.type(0)
+        )
+    return y
+
+
+def avg_pool2d_backward(
+    grad_y, input_hw: Pair, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair
+):
+    """``grad_x[n, c, ih, iw] = (1 / (kh*kw)) * sum of grad_y over the windows covering it``."""
+    check_on_device(grad_y, "grad_y")
+    check_float_array(grad_y, "grad_y", 4)
+    in_hw = pair(input_hw, "input_hw", 1)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = window_args(in_hw, kernel_hw, stride, padding)
+    check_output_hw(grad_y, "grad_y", out_hw)
+    grad_x = xp.empty(grad_y.shape[:2] + in_hw, dtype=grad_y.dtype)
+    if grad_x.size:
+        _avg_pool_backward_kernel[grid_1d(grad_x.size), sizes.threads_1d](
+            contiguous(grad_y), grad_x, kh, kw, sh, sw, ph, pw, grad_y.dtype.type(0)
+        )
+    return grad_x

@@ -1,0 +1,141 @@
+"""Where the CUDA backend runs, which array module it uses, and how big its launches are.
+
+The backend has two lives. On a real GPU its arrays are CuPy arrays and the Numba
+kernels read them through the CUDA array interface. Under Numba's CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1`` set before numba is imported) the arrays are numpy arrays
+and the very same kernels and launch code run on the CPU, one OS thread per CUDA
+thread, which is how CI tests the grid/block arithmetic, shared-memory tiles and
+bounds checks without a GPU. The simulator is slow, so its launch sizes are small.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+
+import numba
+import numpy as np
+
+SIMULATED: bool = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+INSTALL_HINT = "pip install minigrad[cuda]"
+
+
+def _load_array_module() -> ModuleType:
+    """numpy under the simulator; CuPy on a real GPU, with a clear error for what is missing."""
+    if SIMULATED:
+        return np
+    try:
+        import cupy
+    except ImportError as err:
+        raise RuntimeError(
+            f"the 'cuda' device needs CuPy, which is not installed: {INSTALL_HINT} "
+            "(or set NUMBA_ENABLE_CUDASIM=1 and use device 'cuda-simulator')"
+        ) from err
+    try:
+        gpu_count = cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError as err:
+        raise RuntimeError(
+            f"the 'cuda' device needs an NVIDIA GPU and driver, and CUDA reported: {err}"
+        ) from err
+    if gpu_count == 0:
+        raise RuntimeError("the 'cuda' device needs an NVIDIA GPU, and none is visible")
+    from numba import cuda
+
+    if not cuda.is_available():
+        raise RuntimeError(
+            f"CuPy sees a GPU but numba.cuda cannot use it: {INSTALL_HINT} installs numba-cuda"
+        )
+    return cupy
+
+
+xp: ModuleType = _load_array_module()
+
+if SIMULATED:
+    # The simulator's block manager busy-polls its threads for syncthreads() while it
+    # holds the GIL; at Python's default 5 ms switch interval every barrier costs
+    # milliseconds. A 50 us interval makes simulated kernels 3-5x faster (measured).
+    sys.setswitchinterval(5e-5)
+
+
+@dataclass(frozen=True)
+class LaunchSizes:
+    """Threads per block and grid caps. Every kernel loops grid-stride past its grid, so
+    these change speed only, never results (the tests run more than one setting)."""
+
+    threads_1d: int  # threads per block of elementwise and gather kernels
+    max_blocks_1d: int  # grid cap for those kernels
+    gemm_block: int  # GEMM block is gemm_block x gemm_block threads
+    gemm_reg: int  # each GEMM thread computes gemm_reg x gemm_reg outputs (register blocking)
+    gemm_tile_k: int  # depth of the GEMM's shared-memory tiles
+    gemm_max_grid: int  # cap on GEMM blocks along each grid axis
+    reduce_threads: int  # most threads per block of the tree reductions; a power of two
+    reduce_min_threads: int  # fewest (short rows get fewer threads); a power of two
+    reduce_items: int  # elements each reduction thread sums before the tree
+    reduce_max_blocks: int  # cap on blocks splitting one reduced row
+
+
+#: The simulator runs one OS thread per CUDA thread: a few small blocks keep it quick.
+#: A 4x4-thread GEMM block with 4x4 register tiles still covers a 16x16 output tile, and
+#: runs 2-3x faster simulated than 8x8 threads with 2x2 tiles (the tests run both).
+SIMULATOR_SIZES = LaunchSizes(
+    threads_1d=32,
+    max_blocks_1d=4,
+    gemm_block=4,
+    gemm_reg=4,
+    gemm_tile_k=8,
+    gemm_max_grid=2,
+    reduce_threads=16,
+    reduce_min_threads=2,
+    reduce_items=1,
+    reduce_max_blocks=2,
+)
+
+#: A 16x16 block of threads each holding an 8x8 register tile covers a 128x128 output
+#: tile, the classic single-precision GEMM shape; 256 threads per block elsewhere.
+GPU_SIZES = LaunchSizes(
+    threads_1d=256,
+    max_blocks_1d=8192,
+    gemm_block=16,
+    gemm_reg=8,
+    gemm_tile_k=8,
+    gemm_max_grid=65535,
+    reduce_threads=256,
+    reduce_min_threads=32,
+    reduce_items=16,
+    reduce_max_blocks=1024,
+)
+
+sizes: LaunchSizes = SIMULATOR_SIZES if SIMULATED else GPU_SIZES
+
+
+def grid_1d(count: int) -> int:
+    """Blocks for ``count`` independent items at ``sizes.threads_1d`` per block, capped."""
+    needed = -(-count // sizes.threads_1d)
+    return max(1, min(needed, sizes.max_blocks_1d))
+
+
+def contiguous(array):
+    """A C-contiguous array a kernel may take. The simulator copies every array argument
+    back after a launch, inputs included, so there a read-only view is copied first."""
+    array = xp.ascontiguousarray(array)
+    if SIMULATED and not array.flags.writeable:
+        array = array.copy()
+    return array
+
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def numba_type(dtype: np.dtype) -> numba.types.Type:
+    """The Numba scalar type for a numpy dtype (shared and local arrays need it spelled out)."""
+    return numba.from_dtype(np.dtype(dtype))
+
+
+def check_on_device(array: object, argument: str) -> None:
+    """Raise a clear error unless ``array`` is an array of this backend's array module."""
+    if not isinstance(array, xp.ndarray):
+        raise TypeError(
+            f"{argument} must be a {xp.__name__}.ndarray on this device, got {type(array).__name__}"
+        )
