@@ -5,6 +5,7 @@
     (x * x).sum().backward()      # x.grad == 2 x
 """
 
+from minigrad import nn, optim  # noqa: E402,I001  (nn needs the names above)
 from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.creation import (
     arange,
@@ -33,20 +34,28 @@ from minigrad.ops.reduce import (
     amin,
     argmax,
     argmin,
-    logsumexp,
     log_softmax,
+    logsumexp,
     mean,
     norm,
     softmax,
     sum,
     var,
 )
-from minigrad.ops.shape import cat, flatten, pad, permute, reshape, squeeze, stack, transpose
-from minigrad.ops.shape import unsqueeze
+from minigrad.ops.shape import (
+    cat,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from minigrad.serialize import load, save
 from minigrad.tensor import Tensor, bool_, float32, float64, int64
-
-from minigrad import nn, optim  # noqa: E402,I001  (nn needs the names above)
 
 
 def exp(x: Tensor) -> Tensor:

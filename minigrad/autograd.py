@@ -294,9 +294,7 @@ def _default_root_grad(output: Tensor, given: Tensor | None, name: str) -> Tenso
             )
         return Tensor._make(output.backend.xp.ones_like(output.data), output.device, False)
     if tuple(given.shape) != tuple(output.shape):
-        raise ValueError(
-            f"{name} has shape {given.shape} but the output has shape {output.shape}"
-        )
+        raise ValueError(f"{name} has shape {given.shape} but the output has shape {output.shape}")
     return given
 
 
@@ -308,8 +306,6 @@ def backward(
 ) -> None:
     """``tensor.backward()``: accumulate d tensor / d leaf into every leaf's ``.grad``."""
     if not tensor.requires_grad:
-        raise RuntimeError(
-            "element 0 of tensors does not require grad and does not have a grad_fn"
-        )
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     root_grad = _default_root_grad(tensor, gradient, "gradient")
     run_backward([tensor], [root_grad], retain_graph or create_graph, create_graph)

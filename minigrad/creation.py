@@ -70,21 +70,32 @@ def ones(*size: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool
 
 
 def full(
-    size: Any, fill_value: float, dtype: Any = None, device: str = "cpu",
+    size: Any,
+    fill_value: float,
+    dtype: Any = None,
+    device: str = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
     return _filled(_shape((size,)), fill_value, dtype, device, requires_grad)
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-    device: str = "cpu", requires_grad: bool = False,
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: str = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
     if end is None:
         start, end = 0, start
     values = np.arange(start, end, step)
-    return tensor(values, dtype=dtype or _resolve_dtype(values.tolist(), None), device=device,
-                  requires_grad=requires_grad)
+    return tensor(
+        values,
+        dtype=dtype or _resolve_dtype(values.tolist(), None),
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: str = "cpu"):
@@ -118,8 +129,9 @@ def randint(low: int, high: int, size: tuple[int, ...], device: str = "cpu") -> 
 
 
 def _like(fn: Any, other: Tensor, dtype: Any, requires_grad: bool) -> Tensor:
-    return fn(*other.shape, dtype=dtype or other.dtype, device=other.device,
-              requires_grad=requires_grad)
+    return fn(
+        *other.shape, dtype=dtype or other.dtype, device=other.device, requires_grad=requires_grad
+    )
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

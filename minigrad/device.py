@@ -14,9 +14,7 @@ def normalize_device(device: object) -> str:
     """``"cpu"``, ``"cuda"`` (``"cuda:0"`` accepted) or ``"cuda-simulator"``."""
     name = str(device)
     if name not in _ALIASES:
-        raise ValueError(
-            f"device must be 'cpu', 'cuda' or 'cuda-simulator', got {device!r}"
-        )
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda-simulator', got {device!r}")
     return _ALIASES[name]
 
 

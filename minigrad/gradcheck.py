@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad.autograd import grad as autograd_grad
 from minigrad.autograd import enable_grad, no_grad
+from minigrad.autograd import grad as autograd_grad
 from minigrad.tensor import Tensor, float64
 
 
@@ -47,20 +47,22 @@ def numerical_jacobians(
     """J[k][i] of shape (outputs[k].size, inputs[i].size), by central differences."""
     with no_grad():
         outputs = _as_outputs(fn(*inputs))
-        jacobians = [
-            [np.zeros((out.numel(), t.numel())) for t in inputs] for out in outputs
-        ]
+        jacobians = [[np.zeros((out.numel(), t.numel())) for t in inputs] for out in outputs]
         for i, t in enumerate(inputs):
             if not t.requires_grad:
                 continue
-            flat = t.data.reshape(-1)  # a view: nudging it nudges the input
-            for j in range(flat.size):
-                original = flat[j].item()
-                flat[j] = original + eps
-                plus = [out.numpy().reshape(-1) for out in _as_outputs(fn(*inputs))]
-                flat[j] = original - eps
-                minus = [out.numpy().reshape(-1) for out in _as_outputs(fn(*inputs))]
-                flat[j] = original
+            array = t.data  # nudged in place, element by element (works for any strides)
+            for j, position in enumerate(np.ndindex(*t.shape)):
+                original = array[position].item()
+                array[position] = original + eps
+                plus = [
+                    np.array(out.numpy(), copy=True).reshape(-1) for out in _as_outputs(fn(*inputs))
+                ]
+                array[position] = original - eps
+                minus = [
+                    np.array(out.numpy(), copy=True).reshape(-1) for out in _as_outputs(fn(*inputs))
+                ]
+                array[position] = original
                 for k in range(len(outputs)):
                     jacobians[k][i][:, j] = (plus[k] - minus[k]) / (2 * eps)
     return jacobians

@@ -1,4 +1,4 @@
-"""``Tensor``: one device array, plus what autodiff needs (``requires_grad``, ``grad``, ``grad_fn``).
+"""``Tensor``: one device array plus what autodiff needs (requires_grad, grad, grad_fn).
 
 Storage, strides and views are numpy's (or CuPy's); this class adds the graph. Every
 method is a thin call into ``minigrad.ops``, where each operation and its gradient live
@@ -175,9 +175,7 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}"
             )
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError(
-                "requires_grad_(False) on a non-leaf tensor: use .detach() instead"
-            )
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
         self.requires_grad = requires_grad
         return self
 

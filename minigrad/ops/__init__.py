@@ -28,8 +28,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         raise TypeError("where: at least one of a, b must be a Tensor")
-    mask = condition.data if isinstance(condition, Tensor) else like.backend.asarray(
-        condition, None
+    mask = (
+        condition.data if isinstance(condition, Tensor) else like.backend.asarray(condition, None)
     )
     if mask.dtype.kind != "b":
         raise TypeError(f"where: condition must be bool, got dtype {mask.dtype}")

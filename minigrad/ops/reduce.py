@@ -118,8 +118,10 @@ def logsumexp(x: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     shift = amax(x.detach(), axes, keepdim=True)
     shift = Tensor._make(x.backend.xp.nan_to_num(shift.data, neginf=0.0), x.device, False)
     result = sum((x - shift).exp(), axes, keepdim=True).log() + shift
-    return result if keepdim else result.reshape(
-        tuple(s for i, s in enumerate(x.shape) if i not in axes)
+    return (
+        result
+        if keepdim
+        else result.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
     )
 
 

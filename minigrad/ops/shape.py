@@ -144,8 +144,9 @@ class Pad(Function):
     """y = x surrounded by ``value``;   dL/dx = the centre of dL/dy"""
 
     def forward(self, x, widths, value):
-        self.centre = tuple(slice(lo, lo + size) for (lo, _), size in zip(widths, x.shape,
-                                                                          strict=True))
+        self.centre = tuple(
+            slice(lo, lo + size) for (lo, _), size in zip(widths, x.shape, strict=True)
+        )
         return self.backend.xp.pad(x, widths, mode="constant", constant_values=value)
 
     def backward(self, grad):
