@@ -5,7 +5,6 @@
     (x * x).sum().backward()      # x.grad == 2 x
 """
 
-from minigrad import nn, optim  # noqa: E402,I001  (nn needs the names above)
 from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.creation import (
     arange,
@@ -56,6 +55,10 @@ from minigrad.ops.shape import (
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from minigrad.serialize import load, save
 from minigrad.tensor import Tensor, bool_, float32, float64, int64
+
+# isort: split
+# nn and optim import the names above from this package, so they must come last.
+from minigrad import nn, optim
 
 
 def exp(x: Tensor) -> Tensor:
