@@ -1,0 +1,66 @@
+"""Adam, with its update done by the device's fused ``adam_update`` kernel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad.optim.optimizer import Optimizer, ParamsArg, check_non_negative
+from minigrad.tensor import Tensor
+
+
+class Adam(Optimizer):
+    """PyTorch's Adam (L2 weight decay added to the gradient). At step t = 1, 2, ...:
+
+        g = grad + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+
+    m and v start at zero; the bias corrections undo that start.
+    """
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        betas = tuple(betas)
+        if len(betas) != 2 or not all(
+            isinstance(b, (int, float)) and 0.0 <= b < 1.0 for b in betas
+        ):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+        defaults = {
+            "lr": check_non_negative(lr, "lr"),
+            "betas": (float(betas[0]), float(betas[1])),
+            "eps": check_non_negative(eps, "eps"),
+            "weight_decay": check_non_negative(weight_decay, "weight_decay"),
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict[str, Any], param: Tensor, state: dict[str, Any]) -> None:
+        array = param.data
+        if not state:
+            xp = param.backend.xp
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(array)
+            state["exp_avg_sq"] = xp.zeros_like(array)
+        state["step"] += 1
+        beta1, beta2 = group["betas"]
+        param.backend.adam_update(
+            array,
+            param.grad.data,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state["step"],
+            group["lr"],
+            beta1,
+            beta2,
+            group["eps"],
+            group["weight_decay"],
+        )
+        # The kernel wrote into the array; assigning it back records the in-place change
+        # (Tensor.data's setter bumps the version counter).
+        param.data = array
