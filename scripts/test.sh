@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The project's test command: the main suite, then the CUDA kernels under Numba's simulator
+# (a process of its own, because NUMBA_ENABLE_CUDASIM must be set before numba is imported).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pytest -q -m "not slow" "$@"
+NUMBA_ENABLE_CUDASIM=1 python -m pytest -q -m "not slow" tests/test_cuda_kernels.py tests/test_cuda_device.py
