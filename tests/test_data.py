@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minigrad.data.idx_datasets as idx_datasets
 from minigrad.data import (
     FASHION_MNIST,
     DataLoader,
@@ -26,7 +27,6 @@ from minigrad.data import (
     parse_idx,
     read_idx,
 )
-from minigrad.data import mnist as mnist_module
 from minigrad.tensor import Tensor
 
 _TYPE_CODES = {
@@ -141,7 +141,7 @@ def test_tensor_dataset_rejects_mismatched_lengths_and_bad_inputs():
     with pytest.raises(TypeError, match="argument 0 is a list"):
         TensorDataset([1, 2, 3])
     with pytest.raises(ValueError, match="0-d"):
-        TensorDataset(np.float32(1.0))
+        TensorDataset(np.array(1.0))
     with pytest.raises(ValueError, match="at least one"):
         TensorDataset()
 
@@ -203,6 +203,21 @@ def test_loader_shuffle_is_a_seeded_permutation_per_epoch():
     assert sum(_labels_of(again), []) == second_epoch
     other = DataLoader(dataset, batch_size=8, shuffle=True, seed=124)
     assert sum(_labels_of(other), []) != first_epoch
+
+
+def test_loader_without_seed_follows_manual_seed():
+    from minigrad.random import manual_seed
+
+    dataset = TensorDataset(np.arange(40))
+    manual_seed(3)
+    first = sum(_labels_of(DataLoader(dataset, batch_size=5, shuffle=True)), [])
+    manual_seed(3)
+    repeat = sum(_labels_of(DataLoader(dataset, batch_size=5, shuffle=True)), [])
+    manual_seed(4)
+    other = sum(_labels_of(DataLoader(dataset, batch_size=5, shuffle=True)), [])
+    assert first == repeat
+    assert first != other
+    assert sorted(first) == list(range(40))
 
 
 def test_loader_generic_dataset_matches_tensor_dataset_fast_path():
@@ -298,7 +313,7 @@ class LoopbackServer:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/data/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -413,7 +428,7 @@ def test_fashion_mnist_uses_env_url_and_lookup_order(
     server, fake_dataset, clean_env, monkeypatch, tmp_path
 ):
     spec, arrays = fake_dataset
-    monkeypatch.setattr(mnist_module, "FASHION_MNIST", dataclasses.replace(spec, mirrors=()))
+    monkeypatch.setattr(idx_datasets, "FASHION_MNIST", dataclasses.replace(spec, mirrors=()))
     monkeypatch.setenv(spec.url_env, server.url)
 
     # Nothing on disk: downloaded from the URL in the environment into the user cache.

@@ -3,8 +3,7 @@
 from minigrad.data.dataset import Dataset, TensorDataset
 from minigrad.data.download import DownloadError, download_file, sha256_of_file
 from minigrad.data.idx import IdxFormatError, parse_idx, read_idx
-from minigrad.data.loader import DataLoader, collate
-from minigrad.data.mnist import (
+from minigrad.data.idx_datasets import (
     FASHION_MNIST,
     FASHION_MNIST_CLASSES,
     MNIST,
@@ -13,6 +12,7 @@ from minigrad.data.mnist import (
     load_idx_dataset,
     mnist,
 )
+from minigrad.data.loader import DataLoader, collate
 
 __all__ = [
     "FASHION_MNIST",

@@ -41,13 +41,22 @@ def collate(samples: Sequence[Any]) -> Any:
     )
 
 
+def _global_seed() -> np.random.SeedSequence:
+    """A seed drawn from minigrad's seeded CPU generator (two 32-bit words of entropy)."""
+    from minigrad import random
+
+    draws = random.uniform_array((2,), np.dtype(np.float64), "cpu")
+    return np.random.SeedSequence([int(value * 2**32) for value in draws])
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` examples.
 
     * ``shuffle=True`` draws a fresh permutation each epoch from the loader's own numpy
       ``Generator`` seeded with ``seed``: the same seed gives the same batches, run after
-      run, independent of any other random numbers the program draws. ``seed=None`` seeds
-      from the operating system.
+      run, independent of any other random numbers the program draws. ``seed=None`` takes
+      the seed from minigrad's global generator, so ``minigrad.manual_seed(s)`` before
+      building the loader makes its shuffles repeat too (as in PyTorch).
     * ``drop_last=True`` drops the final batch when it is smaller than ``batch_size``.
     * ``len(loader)`` is the number of batches per epoch.
     * A ``TensorDataset`` is batched by indexing each whole tensor with the batch's index
@@ -76,7 +85,7 @@ class DataLoader:
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.generator = np.random.default_rng(seed)
+        self.generator = np.random.default_rng(_global_seed() if seed is None else seed)
         # Generator state at the start of the running epoch (None between epochs) and the
         # batches of it already handed out: what state_dict() needs to resume mid-epoch.
         self._epoch_start_state: dict[str, Any] | None = None
