@@ -74,6 +74,10 @@ def test_shared_parameter_is_listed_once_and_forgotten_init_is_explained() -> No
     layer = nn.Linear(2, 2)
     model = nn.Sequential(layer, nn.Tanh(), layer)
     assert len(list(model.parameters())) == 2
+    assert len(list(model.modules())) == 3
+    # state_dict lists every path to the shared layer, so PyTorch checkpoints load as they are
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    model.load_state_dict(model.state_dict())
 
     class Forgetful(nn.Module):
         def __init__(self) -> None:

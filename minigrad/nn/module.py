@@ -149,13 +149,19 @@ class Module:
         self._registries()[2][name] = module
 
     # ------------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every descendant, each once, depth first, with dotted names."""
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, depth first, with dotted names.
+
+        A module reachable by two paths is yielded once unless ``remove_duplicate`` is False
+        (``state_dict`` lists every path, as PyTorch does).
+        """
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
+            if remove_duplicate and id(module) in seen:
                 continue
             seen.add(id(module))
             yield name, module
@@ -265,7 +271,7 @@ class Module:
     def state_dict(self) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name, detached, sharing storage."""
         state: dict[str, Tensor] = {}
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
@@ -310,7 +316,7 @@ class Module:
 
     def _named_state_tensors(self) -> Iterator[tuple[str, Tensor]]:
         """The live tensors behind ``state_dict()``'s keys (not detached copies)."""
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{module_name}." if module_name else ""
             for registry in (module._parameters, module._buffers):
                 for name, tensor in registry.items():
