@@ -341,3 +341,13 @@ def test_resuming_a_schedule_needs_initial_lr() -> None:
         lr_scheduler.ExponentialLR(optimizer, gamma=0.5, last_epoch=3)
     with pytest.raises(ValueError, match="lr_lambda must be a function or a list of 1"):
         lr_scheduler.LambdaLR(optimizer, [abs, abs])
+
+
+def test_adam_accepts_a_strided_gradient() -> None:
+    strided, contiguous = nn.Parameter(np.ones((2, 3))), nn.Parameter(np.ones((2, 3)))
+    strided.grad = mg.tensor(np.arange(6.0).reshape(3, 2), dtype=mg.float64).T
+    assert not strided.grad.data.flags.c_contiguous
+    contiguous.grad = mg.tensor(np.arange(6.0).reshape(3, 2).T.copy(), dtype=mg.float64)
+    optim.Adam([strided, contiguous], lr=0.1).step()
+    np.testing.assert_array_equal(strided.numpy(), contiguous.numpy())
+    assert strided.numpy()[0, 0] == 1.0 and strided.numpy()[0, 1] < 1.0  # zero grad: no move

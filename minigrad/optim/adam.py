@@ -49,9 +49,11 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(array)
         state["step"] += 1
         beta1, beta2 = group["betas"]
+        # The kernel reads the gradient flat; a backward may leave a strided view.
+        grad = param.backend.xp.ascontiguousarray(param.grad.data)
         param.backend.adam_update(
             array,
-            param.grad.data,
+            grad,
             state["exp_avg"],
             state["exp_avg_sq"],
             state["step"],
