@@ -1,0 +1,77 @@
+"""The CPU backend: numpy arrays, BLAS matrix products and Numba-compiled loops.
+
+Every name in :data:`kernels.REQUIRED` is defined here, each in the module of its idea:
+``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle),
+``pool``, ``activations``, ``reduce``, ``adam`` and ``random``. The Numba kernels are
+compiled on first use and cached on disk (``cache=True``), so a second process loads
+them instead of compiling again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.cpu.activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    tanh,
+)
+from kernels.cpu.adam import adam_update
+from kernels.cpu.conv import conv2d_forward, conv2d_input_grad, conv2d_weight_grad
+from kernels.cpu.gemm import matmul
+from kernels.cpu.patches import col2im, im2col
+from kernels.cpu.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from kernels.cpu.random import make_rng, normal, rng_state, set_rng_state, uniform
+from kernels.cpu.reduce import argmax, max, sum  # noqa: A004 - the contract's names
+
+name = "cpu"
+xp = np
+
+
+def asarray(data, dtype=None) -> np.ndarray:
+    """``data`` (array, scalar or nested list) as a numpy array of ``dtype``.
+
+    No copy is made when ``data`` already is such an array.
+    """
+    return np.asarray(data, dtype=dtype)
+
+
+def to_numpy(array) -> np.ndarray:
+    """The CPU's arrays already are numpy arrays."""
+    return np.asarray(array)
+
+
+__all__ = [
+    "name",
+    "xp",
+    "asarray",
+    "to_numpy",
+    "matmul",
+    "im2col",
+    "col2im",
+    "conv2d_forward",
+    "conv2d_input_grad",
+    "conv2d_weight_grad",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "relu",
+    "relu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "sigmoid",
+    "tanh",
+    "sum",
+    "max",
+    "argmax",
+    "adam_update",
+    "make_rng",
+    "rng_state",
+    "set_rng_state",
+    "normal",
+    "uniform",
+]

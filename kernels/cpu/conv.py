@@ -1,0 +1,107 @@
+"""2-D convolution as a closed triangle of three matrix products over im2col buffers.
+
+With ``X = im2col(x)`` of shape ``(C*kh*kw, OH*OW*N)`` (batch-last, see ``patches.py``)
+and ``W = w.reshape(O, C*kh*kw)``:
+
+    forward:      Y  = W @ X                          y      = Y  as (N, O, OH, OW)
+    input grad:   dX = W.T @ dY,   dx = col2im(dX)    (this is conv_transpose2d of dy by w)
+    weight grad:  dW = dY @ X.T                       grad_w = dW as (O, C, kh, kw)
+
+where ``dY`` is ``grad_y`` laid out batch-last as ``(O, OH*OW*N)``. Each product is one
+large BLAS call over the whole batch (numpy's matmul is the speed limit); the rest is
+the im2col/col2im kernels and the batch-first <-> batch-last transposes around them.
+
+The DCGAN generator's upsampling layer (conv_transpose2d) is exactly
+:func:`conv2d_input_grad`: the discriminator's backward pass run forwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.cpu.patches import batch_first, batch_last, col2im_matrix, im2col_matrix
+from kernels.geometry import (
+    Pair,
+    check_float_array,
+    check_output_hw,
+    check_same_dtype,
+    pair,
+    window_args,
+)
+
+
+def _check_weight(w: np.ndarray, other: np.ndarray, other_name: str) -> None:
+    check_float_array(w, "w", 4)
+    check_same_dtype(other, other_name, w, "w")
+
+
+def conv2d_forward(
+    x: np.ndarray, w: np.ndarray, stride: int | Pair, padding: int | Pair
+) -> np.ndarray:
+    """``y[n, o] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]`` (no bias)."""
+    check_float_array(x, "x", 4)
+    _check_weight(w, x, "x")
+    out_channels, in_channels, kh, kw = w.shape
+    if x.shape[1] != in_channels:
+        raise ValueError(
+            f"x has {x.shape[1]} channels but w of shape {tuple(w.shape)} expects {in_channels}"
+        )
+    kernel, step, pad, out_hw = window_args(x.shape[2:], (kh, kw), stride, padding)
+    cols = im2col_matrix(x, kernel, step, pad, out_hw)
+    product = w.reshape(out_channels, -1) @ cols
+    return batch_first(product, (x.shape[0], out_channels, *out_hw))
+
+
+def conv2d_input_grad(
+    grad_y: np.ndarray,
+    w: np.ndarray,
+    input_hw: Pair,
+    stride: int | Pair,
+    padding: int | Pair,
+) -> np.ndarray:
+    """``dx = col2im(W.T @ dY)``: the gradient of conv2d w.r.t. x, i.e. conv_transpose2d.
+
+    ``input_hw`` fixes the output size, which the stride alone leaves ambiguous
+    (conv_transpose2d's ``output_padding`` is chosen through it).
+    """
+    check_float_array(grad_y, "grad_y", 4)
+    _check_weight(w, grad_y, "grad_y")
+    out_channels, in_channels, kh, kw = w.shape
+    if grad_y.shape[1] != out_channels:
+        raise ValueError(
+            f"grad_y has {grad_y.shape[1]} channels but w of shape {tuple(w.shape)} "
+            f"expects {out_channels}"
+        )
+    in_hw = pair(input_hw, "input_hw", 1)
+    kernel, step, pad, out_hw = window_args(in_hw, (kh, kw), stride, padding)
+    check_output_hw(grad_y, "grad_y", out_hw)
+    n_images = grad_y.shape[0]
+    grad_cols = w.reshape(out_channels, -1).T @ batch_last(grad_y).reshape(out_channels, -1)
+    x_shape = (n_images, in_channels, *in_hw)
+    return col2im_matrix(grad_cols, x_shape, kernel, step, pad, out_hw)
+
+
+def conv2d_weight_grad(
+    x: np.ndarray,
+    grad_y: np.ndarray,
+    kernel_hw: Pair,
+    stride: int | Pair,
+    padding: int | Pair,
+) -> np.ndarray:
+    """The gradient of conv2d w.r.t. its weight, ``dW = dY @ X.T``:
+
+    ``grad_w[o, c, i, j] = sum_{n,oh,ow} grad_y[n, o, oh, ow] * x_pad[n, c, oh*sh+i, ow*sw+j]``.
+    """
+    check_float_array(x, "x", 4)
+    check_float_array(grad_y, "grad_y", 4)
+    check_same_dtype(x, "x", grad_y, "grad_y")
+    if grad_y.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"x and grad_y must have the same batch size, got shapes {tuple(x.shape)} "
+            f"and {tuple(grad_y.shape)}"
+        )
+    kernel, step, pad, out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
+    check_output_hw(grad_y, "grad_y", out_hw)
+    cols = im2col_matrix(x, kernel, step, pad, out_hw)
+    grad_w = batch_last(grad_y).reshape(grad_y.shape[1], -1) @ cols.T
+    return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])

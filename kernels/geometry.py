@@ -1,0 +1,97 @@
+"""Shape arithmetic and argument checks shared by every backend's window kernels.
+
+Convolution and pooling slide a ``kh x kw`` window with ``stride`` over an input padded
+by ``padding`` on each side; the number of window positions along one axis is
+
+    out = (size + 2 * pad - kernel) // stride + 1
+
+These helpers are plain Python on shapes (never on array data), so the CPU and CUDA
+backends give the same answers and the same error messages for the same bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Pair = tuple[int, int]
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def pair(value: int | Sequence[int], name: str, minimum: int) -> Pair:
+    """Return ``value`` as an ``(h, w)`` tuple of ints, each at least ``minimum``.
+
+    An int ``v`` means ``(v, v)``, as in PyTorch.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        items = (value, value)
+    else:
+        try:
+            items = tuple(value)
+        except TypeError:
+            items = ()
+        if len(items) != 2:
+            raise ValueError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
+    result = []
+    for item in items:
+        if isinstance(item, bool) or not hasattr(item, "__index__"):
+            raise ValueError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
+        result.append(int(item))
+    if min(result) < minimum:
+        raise ValueError(f"{name} must be >= {minimum} in both dimensions, got {value!r}")
+    return result[0], result[1]
+
+
+def window_output_hw(input_hw: Pair, kernel_hw: Pair, stride: Pair, padding: Pair) -> Pair:
+    """``out = (size + 2 * pad - kernel) // stride + 1`` per axis; raises if it is < 1."""
+    out = tuple(
+        (size + 2 * pad - k) // s + 1
+        for size, k, s, pad in zip(input_hw, kernel_hw, stride, padding, strict=True)
+    )
+    if min(out) < 1:
+        raise ValueError(
+            f"kernel {kernel_hw} does not fit the input {input_hw} padded by {padding}: "
+            "the output would be empty"
+        )
+    return out[0], out[1]
+
+
+def window_args(
+    input_hw: Sequence[int],
+    kernel_hw: int | Sequence[int],
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+) -> tuple[Pair, Pair, Pair, Pair]:
+    """Check a window's arguments; return ``(kernel_hw, stride, padding, output_hw)``."""
+    kernel = pair(kernel_hw, "kernel_hw", 1)
+    step = pair(stride, "stride", 1)
+    pad = pair(padding, "padding", 0)
+    in_hw = pair(tuple(input_hw), "input_hw", 1)
+    return kernel, step, pad, window_output_hw(in_hw, kernel, step, pad)
+
+
+def check_float_array(array, name: str, ndim: int | None = None) -> None:
+    """Raise unless ``array`` is float32 or float64 (and has ``ndim`` dims when given)."""
+    if str(array.dtype) not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got dtype {array.dtype}")
+    if ndim is not None and array.ndim != ndim:
+        layout = {4: "(N, C, H, W)"}.get(ndim, f"{ndim}-d")
+        raise ValueError(f"{name} must be {layout}, got shape {tuple(array.shape)}")
+
+
+def check_same_dtype(first, first_name: str, second, second_name: str) -> None:
+    """Raise unless both arrays share one dtype (kernels never mix precisions)."""
+    if first.dtype != second.dtype:
+        raise TypeError(
+            f"{first_name} and {second_name} must have the same dtype, "
+            f"got {first.dtype} and {second.dtype}"
+        )
+
+
+def check_output_hw(grad_y, name: str, expected_hw: Pair) -> None:
+    """Raise unless ``grad_y``'s spatial size is the window output size ``expected_hw``."""
+    if tuple(grad_y.shape[2:]) != tuple(expected_hw):
+        raise ValueError(
+            f"{name} must have spatial size {tuple(expected_hw)} for these window arguments, "
+            f"got shape {tuple(grad_y.shape)}"
+        )
