@@ -20,10 +20,23 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from minigrad.device import get_backend
+
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 _state = threading.local()
+
+# The Tensor class and its device check, registered by minigrad.tensor when it loads
+# (tensor.py imports this module, so importing it back here would be circular).
+_Tensor: Any = None
+_check_same_device: Any = None
+
+
+def register_tensor_class(tensor_class: type, check_same_device: Any) -> None:
+    """Called once by ``minigrad.tensor``: the class that wraps every op's output."""
+    global _Tensor, _check_same_device
+    _Tensor, _check_same_device = tensor_class, check_same_device
 
 
 def is_grad_enabled() -> bool:
@@ -74,17 +87,14 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **options: Any) -> Tensor:
-        from minigrad.device import get_backend
-        from minigrad.tensor import Tensor, check_same_device
-
-        device = check_same_device(inputs, cls.__name__)
+        device = _check_same_device(inputs, cls.__name__)
         ctx = cls()
         ctx._freed = False
         ctx.backend = get_backend(device)  # forward reads ``self.backend.xp`` and kernels
-        output_array = ctx.forward(*[t.data for t in inputs], **options)
+        output_array = ctx.forward(*[t._data for t in inputs], **options)
         needs = tuple(t.requires_grad for t in inputs)
         requires_grad = is_grad_enabled() and any(needs)
-        output = Tensor._make(output_array, device, requires_grad)
+        output = _Tensor._make(output_array, device, requires_grad)
         if requires_grad:
             ctx.inputs = inputs
             ctx.needs_input_grad = needs

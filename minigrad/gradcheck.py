@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad.autograd import enable_grad, no_grad
 from minigrad.autograd import grad as autograd_grad
 from minigrad.tensor import Tensor, float64
 
@@ -41,30 +40,33 @@ def _check_inputs(inputs: Sequence[Tensor]) -> list[Tensor]:
     return inputs
 
 
+def _flat_values(fn: Callable[..., Tensor | Sequence[Tensor]], inputs: Sequence[Tensor]):
+    """Each output of ``fn(*inputs)`` as a fresh flat float64 array (never a view)."""
+    return [np.array(out.numpy(), dtype=np.float64).reshape(-1) for out in _as_outputs(fn(*inputs))]
+
+
 def numerical_jacobians(
     fn: Callable[..., Tensor | Sequence[Tensor]], inputs: Sequence[Tensor], eps: float = 1e-6
 ) -> list[list[np.ndarray]]:
-    """J[k][i] of shape (outputs[k].size, inputs[i].size), by central differences."""
-    with no_grad():
-        outputs = _as_outputs(fn(*inputs))
-        jacobians = [[np.zeros((out.numel(), t.numel())) for t in inputs] for out in outputs]
-        for i, t in enumerate(inputs):
-            if not t.requires_grad:
-                continue
-            array = t.data  # nudged in place, element by element (works for any strides)
-            for j, position in enumerate(np.ndindex(*t.shape)):
-                original = array[position].item()
-                array[position] = original + eps
-                plus = [
-                    np.array(out.numpy(), copy=True).reshape(-1) for out in _as_outputs(fn(*inputs))
-                ]
-                array[position] = original - eps
-                minus = [
-                    np.array(out.numpy(), copy=True).reshape(-1) for out in _as_outputs(fn(*inputs))
-                ]
-                array[position] = original
-                for k in range(len(outputs)):
-                    jacobians[k][i][:, j] = (plus[k] - minus[k]) / (2 * eps)
+    """J[k][i] of shape (outputs[k].size, inputs[i].size), by central differences.
+
+    Grad mode stays on: ``fn`` may itself call ``minigrad.grad`` (a gradient penalty).
+    """
+    sizes = [out.size for out in _flat_values(fn, inputs)]
+    jacobians = [[np.zeros((size, t.numel())) for t in inputs] for size in sizes]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            continue
+        array = t.data  # nudged in place, element by element (works for any strides)
+        for j, position in enumerate(np.ndindex(*t.shape)):
+            original = array[position].item()
+            array[position] = original + eps
+            plus = _flat_values(fn, inputs)
+            array[position] = original - eps
+            minus = _flat_values(fn, inputs)
+            array[position] = original
+            for k in range(len(sizes)):
+                jacobians[k][i][:, j] = (plus[k] - minus[k]) / (2 * eps)
     return jacobians
 
 
@@ -149,15 +151,14 @@ def gradgradcheck(
     wanted = [i for i, t in enumerate(inputs) if t.requires_grad]
 
     def first_derivative(*args: Tensor) -> list[Tensor]:
-        with enable_grad():  # the finite-difference pass runs under no_grad
-            outs = _as_outputs(fn(*args[:n_inputs]))
-            grads = autograd_grad(
-                outs,
-                [args[i] for i in wanted],
-                list(args[n_inputs:]),
-                create_graph=True,
-                allow_unused=True,
-            )
+        outs = _as_outputs(fn(*args[:n_inputs]))
+        grads = autograd_grad(
+            outs,
+            [args[i] for i in wanted],
+            list(args[n_inputs:]),
+            create_graph=True,
+            allow_unused=True,
+        )
         return [g for g in grads if g is not None]
 
     return gradcheck(first_derivative, [*inputs, *grad_outputs], eps, atol, rtol)

@@ -340,3 +340,4 @@ def tensors_of(values: Iterable[Any]) -> list[Tensor]:
 from minigrad.ops import install_tensor_methods  # noqa: E402  (ops import Tensor)
 
 install_tensor_methods(Tensor)
+autograd.register_tensor_class(Tensor, check_same_device)

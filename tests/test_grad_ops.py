@@ -16,7 +16,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 import minigrad as mg
 from minigrad.nn import functional as F
 
-checks = settings(max_examples=12, deadline=None, derandomize=True)
+checks = settings(max_examples=25, deadline=None, derandomize=True)
 small_shapes = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 seeds = st.integers(0, 2**31 - 1)
 
@@ -196,7 +196,7 @@ def test_matmul_batched_and_vectors(seed, data):
     check_both(lambda s, t, c: F.linear(s, t, c).sigmoid(), a, w, bias)
 
 
-conv_settings = settings(max_examples=8, deadline=None, derandomize=True)
+conv_settings = settings(max_examples=20, deadline=None, derandomize=True)
 
 
 @conv_settings
