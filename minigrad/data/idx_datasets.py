@@ -35,6 +35,7 @@ import numpy as np
 from minigrad.data.dataset import TensorDataset
 from minigrad.data.download import DownloadError, download_file
 from minigrad.data.idx import IdxFormatError, read_idx
+from minigrad.tensor import Tensor
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -166,9 +167,11 @@ def load_idx_dataset(
     labels = _decoded(paths[1], home, ndim=1)
     _check_split(spec, split, paths, images, labels)
     height, width = spec.image_size
-    images = np.divide(images, np.float32(255), dtype=np.float32)
-    images = images.reshape(len(images), 1, height, width)
-    return TensorDataset(images, labels.astype(np.int64))
+    # The Tensor constructor copies while converting uint8 -> float32; dividing that fresh
+    # array in place then saves a second pass over the 188 MB of training images.
+    pixels = Tensor(images.reshape(len(images), 1, height, width), dtype=np.float32)
+    pixels.data /= np.float32(255)
+    return TensorDataset(pixels, labels.astype(np.int64))
 
 
 def fashion_mnist(
