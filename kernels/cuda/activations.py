@@ -17,7 +17,7 @@ import math
 
 from numba import cuda
 
-from kernels.cuda.runtime import check_on_device, contiguous, grid_1d, sizes, xp
+from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
 from kernels.geometry import check_float_array, check_same_dtype
 
 
@@ -74,52 +74,53 @@ def _launch(kernel, out_like, *arrays_then_scalars):
     return out
 
 
-def _check(array, name: str) -> None:
-    check_on_device(array, name)
+def _checked(array, name: str):
+    array = on_device(array, name)
     check_float_array(array, name)
+    return array
 
 
-def _check_pair(grad_y, x) -> None:
-    _check(grad_y, "grad_y")
-    _check(x, "x")
+def _checked_pair(grad_y, x):
+    grad_y, x = _checked(grad_y, "grad_y"), _checked(x, "x")
     check_same_dtype(grad_y, "grad_y", x, "x")
     if grad_y.shape != x.shape:
         raise ValueError(
             f"grad_y and x must have the same shape, got {tuple(grad_y.shape)} and {tuple(x.shape)}"
         )
+    return grad_y, x
 
 
 def relu(x):
     """``max(x, 0)``."""
-    _check(x, "x")
+    x = _checked(x, "x")
     return _launch(_relu_kernel, x, x)
 
 
 def relu_backward(grad_y, x):
     """``grad_y * (x > 0)``."""
-    _check_pair(grad_y, x)
+    grad_y, x = _checked_pair(grad_y, x)
     return _launch(_relu_backward_kernel, x, grad_y, x)
 
 
 def leaky_relu(x, slope: float):
     """``x if x > 0 else slope * x``."""
-    _check(x, "x")
+    x = _checked(x, "x")
     return _launch(_leaky_relu_kernel, x, x, x.dtype.type(slope))
 
 
 def leaky_relu_backward(grad_y, x, slope: float):
     """``grad_y * (1 if x > 0 else slope)``."""
-    _check_pair(grad_y, x)
+    grad_y, x = _checked_pair(grad_y, x)
     return _launch(_leaky_relu_backward_kernel, x, grad_y, x, x.dtype.type(slope))
 
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, overflow-safe for any finite x."""
-    _check(x, "x")
+    x = _checked(x, "x")
     return _launch(_sigmoid_kernel, x, x)
 
 
 def tanh(x):
     """``tanh(x)``."""
-    _check(x, "x")
+    x = _checked(x, "x")
     return _launch(_tanh_kernel, x, x)

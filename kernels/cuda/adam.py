@@ -18,7 +18,7 @@ import math
 
 from numba import cuda
 
-from kernels.cuda.runtime import check_on_device, contiguous, grid_1d, sizes
+from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes
 from kernels.geometry import check_float_array, check_same_dtype
 
 
@@ -50,7 +50,7 @@ def adam_update(
     """Apply one Adam step to ``param``, ``exp_avg`` and ``exp_avg_sq`` in place."""
     arrays = (("param", param), ("grad", grad), ("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq))
     for name, array in arrays:
-        check_on_device(array, name)
+        on_device(array, name)
         check_float_array(array, name)
         check_same_dtype(array, name, param, "param")
         if array.shape != param.shape:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from numba import cuda
 
 from kernels.cuda.gemm import matmul
-from kernels.cuda.runtime import check_on_device, contiguous, grid_1d, sizes, xp
+from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
 from kernels.geometry import (
     Pair,
     check_float_array,
@@ -116,7 +116,7 @@ def col2im_matrix(cols, x_shape: tuple[int, ...], kernel: Pair, step: Pair, pad:
 
 
 def _check(array, name: str, ndim: int) -> None:
-    check_on_device(array, name)
+    on_device(array, name)
     check_float_array(array, name, ndim)
 
 

@@ -18,8 +18,20 @@ import math
 
 from numba import cuda
 
-from kernels.cuda.runtime import check_on_device, contiguous, grid_1d, sizes, xp
+from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
 from kernels.geometry import Pair, check_float_array, check_output_hw, pair, window_args
+
+
+# Written out because the builtins max()/min() reach a generic *args overload that
+# Numba's CUDA target fails to compile (numba 0.68, checked with compile_ptx).
+@cuda.jit(device=True)
+def _at_least(value, low):
+    return value if value > low else low
+
+
+@cuda.jit(device=True)
+def _at_most(value, high):
+    return value if value < high else high
 
 
 @cuda.jit
@@ -35,9 +47,9 @@ def _max_pool_kernel(x, y, argmax, kh, kw, sh, sw, ph, pw):
         h0 = oh * sh - ph
         w0 = ow * sw - pw
         best = -math.inf
-        best_index = max(h0, 0) * width + max(w0, 0)
-        for ih in range(max(h0, 0), min(h0 + kh, height)):
-            for iw in range(max(w0, 0), min(w0 + kw, width)):
+        best_index = _at_least(h0, 0) * width + _at_least(w0, 0)
+        for ih in range(_at_least(h0, 0), _at_most(h0 + kh, height)):
+            for iw in range(_at_least(w0, 0), _at_most(w0 + kw, width)):
                 value = x[n, c, ih, iw]
                 # A NaN wins, so it propagates to y as in PyTorch.
                 if value > best or math.isnan(value):
@@ -48,9 +60,10 @@ def _max_pool_kernel(x, y, argmax, kh, kw, sh, sw, ph, pw):
 
 
 @cuda.jit
-def _max_pool_backward_kernel(grad_y, argmax, grad_x):
+def _max_pool_backward_kernel(grad_y, argmax, grad_x, bad_indices):
     channels, out_h, out_w = grad_y.shape[1], grad_y.shape[2], grad_y.shape[3]
     width = grad_x.shape[3]
+    plane_size = grad_x.shape[2] * width
     total = grad_y.size
     for index in range(cuda.grid(1), total, cuda.gridsize(1)):
         ow = index % out_w
@@ -58,6 +71,10 @@ def _max_pool_backward_kernel(grad_y, argmax, grad_x):
         c = (index // (out_w * out_h)) % channels
         n = index // (out_w * out_h * channels)
         target = argmax[n, c, oh, ow]
+        if target < 0 or target >= plane_size:
+            # A kernel cannot raise: count the bad index for the host to report.
+            cuda.atomic.add(bad_indices, 0, 1)
+            continue
         ih = target // width
         cuda.atomic.add(grad_x, (n, c, ih, target - ih * width), grad_y[n, c, oh, ow])
 
@@ -75,8 +92,8 @@ def _avg_pool_kernel(x, y, kh, kw, sh, sw, ph, pw, zero):
         h0 = oh * sh - ph
         w0 = ow * sw - pw
         acc = zero
-        for ih in range(max(h0, 0), min(h0 + kh, height)):
-            for iw in range(max(w0, 0), min(w0 + kw, width)):
+        for ih in range(_at_least(h0, 0), _at_most(h0 + kh, height)):
+            for iw in range(_at_least(w0, 0), _at_most(w0 + kw, width)):
                 acc += x[n, c, ih, iw]
         y[n, c, oh, ow] = acc / (kh * kw)
 
@@ -92,10 +109,10 @@ def _avg_pool_backward_kernel(grad_y, grad_x, kh, kw, sh, sw, ph, pw, zero):
         c = (index // (width * height)) % channels
         n = index // (width * height * channels)
         # Windows covering ih: oh*sh - ph <= ih < oh*sh - ph + kh.
-        oh_lo = max(0, (ih + ph - kh) // sh + 1)
-        oh_hi = min(out_h, (ih + ph) // sh + 1)
-        ow_lo = max(0, (iw + pw - kw) // sw + 1)
-        ow_hi = min(out_w, (iw + pw) // sw + 1)
+        oh_lo = _at_least((ih + ph - kh) // sh + 1, 0)
+        oh_hi = _at_most((ih + ph) // sh + 1, out_h)
+        ow_lo = _at_least((iw + pw - kw) // sw + 1, 0)
+        ow_hi = _at_most((iw + pw) // sw + 1, out_w)
         acc = zero
         for oh in range(oh_lo, oh_hi):
             for ow in range(ow_lo, ow_hi):
@@ -104,14 +121,25 @@ def _avg_pool_backward_kernel(grad_y, grad_x, kh, kw, sh, sw, ph, pw, zero):
 
 
 def _check_x(x) -> None:
-    check_on_device(x, "x")
+    on_device(x, "x")
     check_float_array(x, "x", 4)
+
+
+def _pool_args(input_hw, kernel_hw, stride, padding) -> tuple[Pair, Pair, Pair, Pair]:
+    """Checked window arguments; as in PyTorch (and kernels.cpu), padding is at most
+    half the kernel, so that no window lies in the padding alone."""
+    kernel, step, pad, out_hw = window_args(input_hw, kernel_hw, stride, padding)
+    if 2 * pad[0] > kernel[0] or 2 * pad[1] > kernel[1]:
+        raise ValueError(
+            f"padding must be at most half of kernel_hw, got padding {pad} for kernel {kernel}"
+        )
+    return kernel, step, pad, out_hw
 
 
 def max_pool2d(x, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair):
     """``(y, argmax)``: window maxima and the winners' flat ``ih * W + iw`` (int64)."""
     _check_x(x)
-    (kh, kw), (sh, sw), (ph, pw), out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = _pool_args(x.shape[2:], kernel_hw, stride, padding)
     y = xp.empty(x.shape[:2] + out_hw, dtype=x.dtype)
     argmax = xp.empty(y.shape, dtype=xp.int64)
     if y.size:
@@ -123,27 +151,30 @@ def max_pool2d(x, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair
 
 def max_pool2d_backward(grad_y, argmax, input_hw: Pair):
     """``grad_x[n, c].flat[argmax[n, c, oh, ow]] += grad_y[n, c, oh, ow]`` for every output."""
-    check_on_device(grad_y, "grad_y")
+    on_device(grad_y, "grad_y")
     check_float_array(grad_y, "grad_y", 4)
-    check_on_device(argmax, "argmax")
+    on_device(argmax, "argmax")
     if argmax.shape != grad_y.shape or argmax.dtype != xp.int64:
         raise ValueError(
             f"argmax must be int64 with grad_y's shape {tuple(grad_y.shape)}, "
-            f"got {argmax.dtype} {tuple(argmax.shape)}"
+            f"got {argmax.dtype} of shape {tuple(argmax.shape)}"
         )
     height, width = pair(input_hw, "input_hw", 1)
     grad_x = xp.zeros(grad_y.shape[:2] + (height, width), dtype=grad_y.dtype)
     if grad_y.size:
+        bad_indices = xp.zeros(1, dtype=xp.int64)
         _max_pool_backward_kernel[grid_1d(grad_y.size), sizes.threads_1d](
-            contiguous(grad_y), contiguous(argmax), grad_x
+            contiguous(grad_y), contiguous(argmax), grad_x, bad_indices
         )
+        if int(bad_indices[0]):
+            raise IndexError("argmax holds an index outside the input's H*W plane")
     return grad_x
 
 
 def avg_pool2d(x, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair):
     """``y = (1 / (kh*kw)) * sum of x over each window`` (padding counts as zeros)."""
     _check_x(x)
-    (kh, kw), (sh, sw), (ph, pw), out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = _pool_args(x.shape[2:], kernel_hw, stride, padding)
     y = xp.empty(x.shape[:2] + out_hw, dtype=x.dtype)
     if y.size:
         _avg_pool_kernel[grid_1d(y.size), sizes.threads_1d](
@@ -156,10 +187,10 @@ def avg_pool2d_backward(
     grad_y, input_hw: Pair, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair
 ):
     """``grad_x[n, c, ih, iw] = (1 / (kh*kw)) * sum of grad_y over the windows covering it``."""
-    check_on_device(grad_y, "grad_y")
+    on_device(grad_y, "grad_y")
     check_float_array(grad_y, "grad_y", 4)
     in_hw = pair(input_hw, "input_hw", 1)
-    (kh, kw), (sh, sw), (ph, pw), out_hw = window_args(in_hw, kernel_hw, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = _pool_args(in_hw, kernel_hw, stride, padding)
     check_output_hw(grad_y, "grad_y", out_hw)
     grad_x = xp.empty(grad_y.shape[:2] + in_hw, dtype=grad_y.dtype)
     if grad_x.size:

@@ -25,9 +25,9 @@ from numba import cuda
 
 from kernels.cuda.runtime import (
     LaunchSizes,
-    check_on_device,
     contiguous,
     numba_type,
+    on_device,
     sizes,
     xp,
 )
@@ -180,7 +180,7 @@ def _fold(rows, is_sum: bool, start, launch: LaunchSizes):
 
 
 def _check_reducible(x, name: str):
-    check_on_device(x, "x")
+    x = on_device(x, "x")
     if x.dtype == np.bool_ and name == "sum":
         return x.astype(np.int64)  # numpy counts booleans in int64
     if x.dtype not in REDUCIBLE_DTYPES:

@@ -133,9 +133,16 @@ def numba_type(dtype: np.dtype) -> numba.types.Type:
     return numba.from_dtype(np.dtype(dtype))
 
 
-def check_on_device(array: object, argument: str) -> None:
-    """Raise a clear error unless ``array`` is an array of this backend's array module."""
+def on_device(array: object, argument: str):
+    """``array`` as an array of this backend, or a clear error naming ``argument``.
+
+    Under the simulator a numpy scalar becomes a 0-d array: numpy turns 0-d results into
+    scalars (``np.sum(a)`` is an ``np.float32``), which CuPy never does.
+    """
+    if SIMULATED and isinstance(array, np.generic):
+        return np.asarray(array)
     if not isinstance(array, xp.ndarray):
         raise TypeError(
             f"{argument} must be a {xp.__name__}.ndarray on this device, got {type(array).__name__}"
         )
+    return array

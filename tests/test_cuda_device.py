@@ -1,0 +1,194 @@
+"""minigrad on device "cuda-simulator": the CUDA backend's kernels behind real Tensor code.
+
+Runs only as its own process with ``NUMBA_ENABLE_CUDASIM=1`` (set before numba is
+imported). Each op and its gradients run in float32 on the simulated device and are
+compared with the CPU in float64, with float32 tolerances (rtol 1e-4, atol 1e-5 on
+values of order one); second-order gradients (create_graph) are checked the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("NUMBA_ENABLE_CUDASIM") != "1",
+    reason="CUDA simulator tests need NUMBA_ENABLE_CUDASIM=1 set before numba is imported",
+)
+
+if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    import minigrad as mg
+    from minigrad import nn, optim
+    from minigrad.nn import functional as F
+
+SIM = "cuda-simulator"
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def _values(shape, seed):
+    return np.random.default_rng(seed).uniform(-1.5, 1.5, size=shape)
+
+
+def _run(fn, arrays, device, dtype):
+    """fn's output and the gradients of sum(output * weights) w.r.t. every input, as numpy."""
+    inputs = [mg.tensor(a, dtype=dtype, device=device, requires_grad=True) for a in arrays]
+    out = fn(*inputs)
+    weights = mg.tensor(_values(out.shape, 99), dtype=dtype, device=device)
+    (out * weights).sum().backward()
+    return out.numpy(), [t.grad.numpy() for t in inputs]
+
+
+def _ce_target(device):
+    return mg.tensor(np.array([2, 0, 1]), device=device)
+
+
+OPS = {
+    "broadcast_arith": (lambda a, b: (a * b - a / (b.abs() + 1)) ** 2, [(3, 4), (4,)]),
+    "matmul_batched": (lambda a, b: a @ b, [(3, 5, 4), (4, 6)]),
+    "linear": (lambda x, w, b: F.linear(x, w, b), [(3, 5), (4, 5), (4,)]),
+    "conv2d_s2_p1": (
+        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+        [(3, 2, 7, 6), (4, 2, 3, 3), (4,)],
+    ),
+    "conv_transpose2d": (
+        lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1),
+        [(2, 3, 4, 4), (3, 2, 4, 4)],
+    ),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1), [(2, 3, 7, 6)]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [(2, 3, 6, 5)]),
+    "activations": (
+        lambda x: F.leaky_relu(x, 0.2) + x.relu() * x.sigmoid() + x.tanh(),
+        [(17, 33)],
+    ),
+    "reductions": (
+        lambda x: x.sum(1) + x.max(dim=1).values + x.mean((0, 2), keepdim=True).sum(),
+        [(3, 5, 4)],
+    ),
+    "softmax_family": (lambda x: F.softmax(x, 1) + F.log_softmax(x, 0), [(3, 5)]),
+    "shapes_and_indexing": (
+        lambda x: x.permute(2, 0, 1)[1:, ::2].reshape(-1, 2).T,
+        [(3, 4, 3)],
+    ),
+    "bce_with_logits": (
+        lambda z, t: F.binary_cross_entropy_with_logits(z, t.sigmoid()),
+        [(4, 3), (4, 3)],
+    ),
+    "cross_entropy": (lambda z: F.cross_entropy(z, _ce_target(z.device)), [(3, 4)]),
+    "batch_norm_train": (
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        [(4, 3, 2, 2), (3,), (3,)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op_and_gradient_match_cpu_float64(name):
+    fn, shapes = OPS[name]
+    arrays = [_values(shape, seed) for seed, shape in enumerate(shapes)]
+    out_cpu, grads_cpu = _run(fn, arrays, "cpu", mg.float64)
+    out_sim, grads_sim = _run(fn, arrays, SIM, mg.float32)
+    assert out_sim.dtype == np.float32
+    np.testing.assert_allclose(out_sim, out_cpu, rtol=RTOL, atol=ATOL)
+    for grad_sim, grad_cpu in zip(grads_sim, grads_cpu, strict=True):
+        np.testing.assert_allclose(grad_sim, grad_cpu, rtol=RTOL, atol=ATOL)
+
+
+def _gradient_penalty(x, w1, w2):
+    """||d D(x) / dx||^2 for a tiny conv critic D: a gradient of a gradient (WGAN-GP).
+
+    tanh, not a ReLU, so that the penalty depends smoothly on x as well as on w."""
+    h = F.conv2d(x, w1, stride=2, padding=1).tanh()
+    score = F.conv2d(h, w2).sum()
+    (grad_x,) = mg.grad(score, [x], create_graph=True)
+    return (grad_x * grad_x).sum().reshape(1)
+
+
+def test_second_order_gradients_match_cpu_float64():
+    arrays = [_values((2, 2, 6, 6), 0), _values((3, 2, 3, 3), 1), _values((1, 3, 3, 3), 2)]
+    out_cpu, grads_cpu = _run(_gradient_penalty, arrays, "cpu", mg.float64)
+    out_sim, grads_sim = _run(_gradient_penalty, arrays, SIM, mg.float32)
+    np.testing.assert_allclose(out_sim, out_cpu, rtol=RTOL)
+    for grad_sim, grad_cpu in zip(grads_sim, grads_cpu, strict=True):
+        np.testing.assert_allclose(grad_sim, grad_cpu, rtol=RTOL, atol=1e-4)
+
+
+def test_moving_between_devices():
+    x = mg.tensor(_values((2, 3), 0), dtype=mg.float32, requires_grad=True)
+    on_sim = x.to(SIM)
+    assert on_sim.device == SIM and on_sim.dtype == mg.float32
+    back = (on_sim * 2).cpu()
+    assert back.device == "cpu"
+    back.sum().backward()  # the gradient crosses both moves back to the CPU leaf
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2, np.float32))
+    assert mg.zeros(2, device=SIM).device == SIM
+
+
+def test_mixing_devices_is_a_clear_error():
+    a, b = mg.ones(2), mg.ones(2, device=SIM)
+    with pytest.raises(RuntimeError, match="one device.*'cpu'.*'cuda-simulator'"):
+        a + b
+    with pytest.raises(RuntimeError, match="use 'cuda-simulator'"):
+        a.to("cuda")
+
+
+def test_adam_steps_match_cpu():
+    def train(device, dtype):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Flatten())
+        model.to(dtype).to(device)
+        opt = optim.Adam(model.parameters(), lr=0.05, weight_decay=0.01)
+        x = mg.tensor(_values((2, 2, 4, 4), 3), dtype=dtype, device=device)
+        for _ in range(3):
+            opt.zero_grad()
+            (model(x) ** 2).mean().backward()
+            opt.step()
+        return [p.numpy() for p in model.parameters()]
+
+    for sim, cpu in zip(train(SIM, mg.float32), train("cpu", mg.float64), strict=True):
+        np.testing.assert_allclose(sim, cpu, rtol=1e-4, atol=1e-5)
+
+
+def test_seeded_random_numbers_repeat_and_restore():
+    mg.manual_seed(5)
+    first = mg.randn(3, 4, device=SIM).numpy()
+    state = json.loads(json.dumps(mg.get_rng_state()))
+    second = mg.rand(5, device=SIM).numpy()
+    mg.manual_seed(5)
+    np.testing.assert_array_equal(mg.randn(3, 4, device=SIM).numpy(), first)
+    mg.set_rng_state(state)
+    np.testing.assert_array_equal(mg.rand(5, device=SIM).numpy(), second)
+    assert 0 <= second.min() and second.max() < 1
+
+
+# bench/gpu.py cannot time anything here; its code paths still run, at toy sizes.
+
+
+def _bench_module():
+    path = Path(__file__).resolve().parent.parent / "bench" / "gpu.py"
+    spec = importlib.util.spec_from_file_location("bench_gpu", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_bench_code_paths_run_on_the_simulator():
+    bench = _bench_module()
+    cuda = mg.device.get_backend(SIM)
+
+    def no_sync():
+        return None
+
+    gemm = bench.gemm_rows(cuda, [5], 1, no_sync)
+    assert gemm[0]["n"] == 5 and gemm[0]["max_abs_diff"] < 1e-4
+    conv = bench.conv_rows(cuda, [(2, 3, 4)], 1, 1, no_sync, ("numba",))
+    assert conv[0]["numba_ms"] > 0
+    step_ms = bench.minigrad_step_ms(SIM, 2, 8, 2, 3, 1, no_sync)
+    assert step_ms > 0
+    assert "numba_ms" in bench.format_table(conv, "conv").splitlines()[1]
+    with pytest.raises(SystemExit, match="real GPU"):
+        bench.main([])
