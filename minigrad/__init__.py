@@ -1,8 +1,8 @@
 """minigrad: a small, readable reverse-mode autodiff library with hand-written kernels.
 
-    import minigrad as mg
-    x = mg.randn(3, requires_grad=True)
-    (x * x).sum().backward()      # x.grad == 2 x
+import minigrad as mg
+x = mg.randn(3, requires_grad=True)
+(x * x).sum().backward()      # x.grad == 2 x
 """
 
 from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
