@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import cuda
 
 from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes
-from kernels.geometry import check_float_array, check_same_dtype
+from kernels.geometry import check_float_array
 
 
 @cuda.jit
@@ -35,6 +36,20 @@ def _adam_kernel(
         param[i] -= step_size * m / (math.sqrt(v) / bias2_sqrt + eps)
 
 
+def _check_hyper(step: int, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> None:
+    if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
+        raise ValueError(f"step must be an int >= 1 (the first update is step 1), got {step!r}")
+    if not lr >= 0:
+        raise ValueError(f"lr must be >= 0, got {lr!r}")
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= beta < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+    if not eps >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps!r}")
+    if not wd >= 0:
+        raise ValueError(f"weight_decay must be >= 0, got {wd!r}")
+
+
 def adam_update(
     param,
     grad,
@@ -47,25 +62,23 @@ def adam_update(
     eps: float,
     weight_decay: float,
 ) -> None:
-    """Apply one Adam step to ``param``, ``exp_avg`` and ``exp_avg_sq`` in place."""
-    arrays = (("param", param), ("grad", grad), ("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq))
-    for name, array in arrays:
+    """Apply one Adam step to ``param``, ``exp_avg`` and ``exp_avg_sq`` in place.
+
+    The checks and messages are kernels.cpu's; ``grad`` may be any layout (it is read
+    through a contiguous copy when it is not contiguous).
+    """
+    _check_hyper(step, lr, beta1, beta2, eps, weight_decay)
+    arrays = {"param": param, "grad": grad, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+    for name, array in arrays.items():
         on_device(array, name)
         check_float_array(array, name)
-        check_same_dtype(array, name, param, "param")
-        if array.shape != param.shape:
+        if array.shape != param.shape or array.dtype != param.dtype:
             raise ValueError(
-                f"{name} must have param's shape {tuple(param.shape)}, got {tuple(array.shape)}"
+                f"{name} must match param's shape {tuple(param.shape)} and dtype {param.dtype}, "
+                f"got {tuple(array.shape)} {array.dtype}"
             )
-    for name, array in (("param", param), ("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)):
-        # Updated in place through a flat view, which only a contiguous array has.
-        if not array.flags.c_contiguous:
-            raise ValueError(f"{name} must be C-contiguous to be updated in place")
-    if int(step) < 1:
-        raise ValueError(f"step must be an int >= 1 (the count after this update), got {step!r}")
-    for name, value in (("beta1", beta1), ("beta2", beta2)):
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        if name != "grad" and not array.flags.c_contiguous:
+            raise ValueError(f"{name} must be C-contiguous (it is updated in place)")
     if param.size == 0:
         return
     step_size = lr / (1 - beta1 ** int(step))

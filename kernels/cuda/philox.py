@@ -123,13 +123,20 @@ def make_rng(seed: int) -> PhiloxGenerator:
     return PhiloxGenerator(seed)
 
 
+def _check_rng(rng: object) -> None:
+    if not isinstance(rng, PhiloxGenerator):
+        raise TypeError(f"rng must be a generator from make_rng (Philox), got {rng!r}")
+
+
 def rng_state(rng: PhiloxGenerator) -> dict:
     """``{"algorithm", "seed", "counter"}``: plain ints and a string, JSON-serialisable."""
+    _check_rng(rng)
     return {"algorithm": ALGORITHM, "seed": rng.seed, "counter": rng.counter}
 
 
 def set_rng_state(rng: PhiloxGenerator, state: dict) -> None:
     """Restore a state returned by :func:`rng_state` (possibly after a JSON round trip)."""
+    _check_rng(rng)
     if not isinstance(state, dict) or state.get("algorithm") != ALGORITHM:
         raise ValueError(
             f"state must be a dict from rng_state with algorithm {ALGORITHM!r}, got {state!r}"
@@ -144,9 +151,11 @@ def set_rng_state(rng: PhiloxGenerator, state: dict) -> None:
 
 def normal(rng: PhiloxGenerator, shape: tuple[int, ...], dtype):
     """Standard normal samples (Box-Muller over Philox words)."""
+    _check_rng(rng)
     return rng.fill(shape, dtype, normal=True)
 
 
 def uniform(rng: PhiloxGenerator, shape: tuple[int, ...], dtype):
     """Samples in [0, 1)."""
+    _check_rng(rng)
     return rng.fill(shape, dtype, normal=False)

@@ -132,18 +132,24 @@ def _block_threads(k_size: int, launch: LaunchSizes) -> int:
     return threads
 
 
-def _normalize_axes(x, axis) -> tuple[int, ...]:
+def _normalize_axes(x, axis, allow_tuple: bool = True) -> tuple[int, ...]:
+    """``axis`` (None, an int, or for sum/max a tuple) as non-negative axes; the checks
+    and messages are kernels.cpu's."""
     if axis is None:
         return tuple(range(x.ndim))
-    items = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if isinstance(axis, tuple) and not allow_tuple:
+        raise ValueError(f"axis must be None or an int, got {axis!r}")
+    items = axis if isinstance(axis, tuple) else (axis,)
     axes = []
     for item in items:
-        if not isinstance(item, (int, np.integer)) or not -x.ndim <= item < max(x.ndim, 1):
-            raise ValueError(
-                f"axis must be None, an int or a tuple of ints in [-{x.ndim}, {x.ndim}), "
-                f"got {axis!r} for shape {tuple(x.shape)}"
-            )
-        axes.append(int(item) % max(x.ndim, 1))
+        if isinstance(item, bool) or not isinstance(item, int | np.integer):
+            expected = "None, an int or a tuple of ints" if allow_tuple else "None or an int"
+            raise ValueError(f"axis must be {expected}, got {axis!r}")
+        if not -x.ndim <= item < x.ndim:
+            raise ValueError(f"axis {item} is out of range for an array of shape {x.shape}")
+        axes.append(int(item) % x.ndim)
     if len(set(axes)) != len(axes):
         raise ValueError(f"axis must not repeat an axis, got {axis!r}")
     return tuple(axes)
@@ -211,29 +217,24 @@ def array_sum(x, axis=None, keepdims: bool = False, launch: LaunchSizes | None =
 def array_max(x, axis=None, keepdims: bool = False, launch: LaunchSizes | None = None):
     """``max of x over axis`` (None: all axes); NaN propagates."""
     x = _check_reducible(x, "max")
+    if x.size == 0:
+        raise ValueError(f"max of an empty array (shape {x.shape}) is undefined")
     axes = _normalize_axes(x, axis)
     rows, kept_shape = _as_rows(x, axes)
-    if rows.shape[1] == 0:
-        raise ValueError(f"max: cannot reduce an empty axis {axis!r} of shape {tuple(x.shape)}")
     shape = _shape_out(x, axes, kept_shape, keepdims)
-    if rows.shape[0] == 0:
-        return xp.empty(shape, dtype=x.dtype)
     return _fold(rows, False, _lowest(x.dtype), launch or sizes).reshape(shape)
 
 
 def argmax(x, axis=None, launch: LaunchSizes | None = None):
     """Index of the first maximum along ``axis`` (None: into the flattened array), int64."""
     x = _check_reducible(x, "argmax")
-    if axis is not None and not isinstance(axis, (int, np.integer)):
-        raise ValueError(f"argmax: axis must be None or an int, got {axis!r}")
-    axes = _normalize_axes(x, axis)
+    if x.size == 0:
+        raise ValueError(f"argmax of an empty array (shape {x.shape}) is undefined")
+    axes = _normalize_axes(x, axis, allow_tuple=False)
     rows, kept_shape = _as_rows(x, axes)
-    if rows.shape[1] == 0:
-        raise ValueError(f"argmax: cannot reduce an empty axis {axis!r} of shape {tuple(x.shape)}")
     out = xp.empty(rows.shape[0], dtype=np.int64)
-    if out.size:
-        launch = launch or sizes
-        threads = _block_threads(rows.shape[1], launch)
-        blocks = min(rows.shape[0], launch.max_blocks_1d, 65535)
-        _argmax_kernel(x.dtype, threads)[blocks, threads](rows, out, _lowest(x.dtype))
+    launch = launch or sizes
+    threads = _block_threads(rows.shape[1], launch)
+    blocks = min(rows.shape[0], launch.max_blocks_1d, 65535)
+    _argmax_kernel(x.dtype, threads)[blocks, threads](rows, out, _lowest(x.dtype))
     return out.reshape(kept_shape)
