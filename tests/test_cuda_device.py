@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +136,20 @@ def test_mixing_devices_is_a_clear_error():
         a + b
     with pytest.raises(RuntimeError, match="use 'cuda-simulator'"):
         a.to("cuda")
+
+
+def test_cuda_without_a_gpu_names_the_missing_piece():
+    """Outside the simulator, "cuda" without CuPy or a GPU is a clear error with the fix."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    code = "import minigrad as mg; mg.ones(2).to('cuda')"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True
+    )
+    if done.returncode == 0:
+        pytest.skip("a GPU and CuPy are present here")
+    assert "RuntimeError" in done.stderr
+    assert "pip install minigrad[cuda]" in done.stderr or "GPU" in done.stderr
 
 
 def test_adam_steps_match_cpu():

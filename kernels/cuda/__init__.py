@@ -50,7 +50,10 @@ max = array_max  # noqa: A001
 
 
 def asarray(data, dtype=None):
-    """Host data (numpy array, scalar or nested lists) -> a device array of ``dtype``."""
+    """Host data (numpy array, scalar or nested lists) or a device array -> a device
+    array of ``dtype`` (no copy when it already is one)."""
+    if isinstance(data, xp.ndarray):
+        return data if dtype is None else data.astype(dtype, copy=False)
     return xp.asarray(np.asarray(data, dtype=dtype))
 
 
