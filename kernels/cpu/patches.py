@@ -10,18 +10,19 @@ every entry back onto the pixel it was copied from (where windows overlap, they 
     x_grad[n, c, h, w] = sum of cols[(c, i, j), (oh, ow, n)] over oh*sh + i - ph = h
                                                               and ow*sw + j - pw = w.
 
-Layout, and why. The batch index ``n`` is the *last* (fastest) axis: images are first
-turned "batch-last", ``(N, C, H, W) -> (C, H, W, N)``, so one pixel of all N images is a
-contiguous run of N numbers. Every copy and add in the kernels below then moves a whole
-run at once, which the compiler vectorises; with the batch first the runs are one
-output row (7 numbers on a 14-pixel DCGAN layer) and loop overhead dominated — the
-kernels measured 5-6x slower. The ``(C*kh*kw, OH*OW*N)`` matrix also lets a whole batch
-go through a single large BLAS call. The transposes in and out of batch-last cost a
-fraction of one im2col.
+Layout, and why. The batch index ``n`` is the last (fastest) axis of ``cols``. Each
+kernel first copies one channel of all N images into a small batch-last tile
+``(H, W, N)`` that stays in cache for all ``kh*kw`` taps, so one pixel of the N images is
+a contiguous run, and every copy or add then moves a whole run, which the compiler
+vectorises. With the batch first the runs were one output row (7 numbers on a 14-pixel
+DCGAN layer), loop overhead dominated, and the kernels measured about 4x slower. The
+``(C*kh*kw, OH*OW*N)`` matrix also sends the whole batch through one large BLAS call;
+only the GEMM's output and ``grad_y`` then need a transpose between ``(N, O, ...)`` and
+``(O, ..., N)`` (:func:`batch_first`, :func:`batch_last`).
 
 The kernels are serial on purpose: OpenBLAS keeps its worker threads spinning for a
 while after each GEMM, and a ``parallel=True`` kernel run between GEMMs fought those
-threads for the 2 cores and measured 2-4x slower than the serial one.
+threads for the 2 cores and measured 2-3x slower than the serial one.
 """
 
 from __future__ import annotations
