@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pytest -q -m "not slow" "$@"
-NUMBA_ENABLE_CUDASIM=1 python -m pytest -q -m "not slow" tests/test_cuda_kernels.py tests/test_cuda_device.py
+NUMBA_ENABLE_CUDASIM=1 python -m pytest -q -m "not slow" \
+  tests/test_cuda_kernels.py tests/test_cuda_device.py tests/test_kernels.py tests/test_kernels_pointwise.py
