@@ -1,0 +1,167 @@
+"""``python -m gan train | sample | evaluate``: parse arguments, call the library.
+
+python -m gan train --data fashion-mnist            # the DCGAN main job, ~25 min on 2 cores
+python -m gan train --data ring --remedy minibatch-stddev --out runs/ring
+python -m gan train --out runs/gan --resume         # continue a killed run bit for bit
+python -m gan sample --checkpoint runs/gan --n 64   # a grid of new samples
+python -m gan evaluate --checkpoint runs/gan        # FD, classifier score, ... -> JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from gan.learning_round import LOSSES
+from gan.options import DATA, DATA_DEFAULTS, TrainOptions
+from gan.remedies import REMEDIES
+
+HELP = {
+    "data": "what to learn: fashion-mnist or mnist (DCGAN on images), ring (8 Gaussians on a "
+    "circle), grid (5x5 Gaussians) or gaussian-1d (N(2, 0.5) from z ~ U(0, 1))",
+    "out": "run folder: config.json, metrics.jsonl, samples/, samples.gif, curves.png, "
+    "checkpoints/",
+    "steps": "learning rounds to train (one generator update each)",
+    "batch_size": "real (and fake) examples per discriminator step",
+    "z_dim": "size of the noise vector z",
+    "g_width": "generator width (DCGAN: channels of its last hidden map; MLP: units per layer)",
+    "d_width": "discriminator width (DCGAN: channels of its first conv; MLP: units per layer)",
+    "image_size": "image side for the DCGAN, 28 or 32 (data zero-padded to 32)",
+    "loss": "nonsaturating (G maximises log D(G(z))), minimax (G minimises log(1 - D(G(z))), "
+    "the value function taken literally) or wgan-gp (Wasserstein critic + gradient penalty)",
+    "d_steps": "k: discriminator steps per generator step",
+    "gp_weight": "weight of the WGAN-GP gradient penalty",
+    "remedy": "mode-collapse remedy in D: none, minibatch-discrimination (Salimans 2016) or "
+    "minibatch-stddev (Karras 2018)",
+    "stddev_group": "group size of the minibatch-stddev layer",
+    "lr_g": "Adam learning rate of the generator",
+    "lr_d": "Adam learning rate of the discriminator",
+    "beta1": "Adam beta1 of both players",
+    "beta2": "Adam beta2 of both players",
+    "seed": "seed of every random number of the run",
+    "sample_every": "steps between sample pictures from a fixed z",
+    "checkpoint_every": "steps between checkpoints (and curve plots)",
+    "keep_checkpoints": "how many of the newest checkpoints to keep",
+    "device": "cpu, cuda or cuda-simulator",
+    "progress": "show a progress bar",
+}
+
+
+def _defaults_text() -> str:
+    lines = ["per-data defaults (used for options not given):"]
+    for data, values in DATA_DEFAULTS.items():
+        lines.append(f"  {data}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    return "\n".join(lines)
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train a GAN and leave its pictures in a run folder",
+        description="Train a GAN: k discriminator steps (reals, then fakes) and one generator "
+        "step through the frozen discriminator per learning round.",
+        epilog=_defaults_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    defaults = TrainOptions()
+    for field in fields(TrainOptions):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        text = HELP[field.name]
+        if field.name == "progress":
+            parser.add_argument(
+                "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
+            )
+            continue
+        kind = {"int": int, "float": float, "str": str}
+        annotation = str(field.type).split(" | ")[0]
+        shown = "per-data default" if default is None else default
+        choices = {"data": DATA, "loss": LOSSES, "remedy": REMEDIES}.get(field.name)
+        parser.add_argument(
+            flag,
+            dest=field.name,
+            type=kind[annotation],
+            default=default,
+            choices=choices,
+            help=f"{text} (default: {shown})",
+        )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its newest checkpoint"
+    )
+
+
+def _add_sample(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("sample", help="draw new samples from a trained generator")
+    parser.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a checkpoint file, or a run folder (its newest checkpoint)",
+    )
+    parser.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    parser.add_argument(
+        "--out", default=None, help="PNG to write (default: sample.png in the run folder)"
+    )
+
+
+def _add_evaluate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "evaluate", help="measure a trained generator (FD, scores, mode coverage)"
+    )
+    parser.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a checkpoint file, or a run folder (its newest checkpoint)",
+    )
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="samples to draw (default: 10000 images, 2500 toy points)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    parser.add_argument(
+        "--out", default=None, help="JSON to write (default: evaluation.json in the run folder)"
+    )
+
+
+def _run_folder_of(checkpoint: str) -> Path:
+    path = Path(checkpoint)
+    return path if path.is_dir() else path.parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gan",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_train(commands)
+    _add_sample(commands)
+    _add_evaluate(commands)
+    args = parser.parse_args(argv)
+
+    if args.command == "train":
+        from gan.trainer import train
+
+        values = {field.name: getattr(args, field.name) for field in fields(TrainOptions)}
+        folder = train(TrainOptions(**values), resume=args.resume)
+        print(f"run folder: {folder}")
+    elif args.command == "sample":
+        from gan.sample import sample_to_file
+
+        out = Path(args.out) if args.out else _run_folder_of(args.checkpoint) / "sample.png"
+        sample_to_file(args.checkpoint, out, args.n, args.seed)
+        print(f"wrote {out}")
+    else:
+        from gan.evaluate.checkpoint import evaluate_checkpoint
+
+        result = evaluate_checkpoint(args.checkpoint, args.n, args.seed)
+        out = Path(args.out) if args.out else _run_folder_of(args.checkpoint) / "evaluation.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        print(f"wrote {out}")
+    return 0

@@ -1,0 +1,175 @@
+"""What a GAN training run is configured by: one dataclass, with defaults per data set.
+
+Fields left at ``None`` take the default of the chosen ``data`` from ``DATA_DEFAULTS``
+(``resolve`` fills them in); anything given explicitly wins. The resolved options are
+what ``config.json`` and every checkpoint record, so a run folder says exactly how it
+was made and ``sample``/``evaluate`` can rebuild the generator from a checkpoint alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from gan.learning_round import LOSSES
+from gan.remedies import REMEDIES
+
+IMAGE_DATA = ("fashion-mnist", "mnist")
+TOY_DATA = ("ring", "grid", "gaussian-1d")
+DATA = IMAGE_DATA + TOY_DATA
+
+# The image defaults are sized for the 2-core CPU this project is developed on: about
+# 25 minutes for the whole run (see docs/results.md, section GAN). The toy defaults
+# follow the usual mode-collapse protocol (2-D latent, MLPs, large batches).
+_IMAGE = dict(
+    steps=4000,
+    batch_size=64,
+    z_dim=64,
+    g_width=32,
+    d_width=32,
+    lr_g=2e-4,
+    lr_d=2e-4,
+    beta1=0.5,
+    sample_every=250,
+    checkpoint_every=500,
+)
+DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "fashion-mnist": _IMAGE,
+    "mnist": _IMAGE,
+    "ring": dict(
+        steps=3000,
+        batch_size=256,
+        z_dim=2,
+        g_width=128,
+        d_width=128,
+        lr_g=1e-3,
+        lr_d=1e-3,
+        beta1=0.5,
+        sample_every=250,
+        checkpoint_every=1000,
+    ),
+    "grid": dict(
+        steps=3000,
+        batch_size=256,
+        z_dim=2,
+        g_width=128,
+        d_width=128,
+        lr_g=1e-3,
+        lr_d=1e-3,
+        beta1=0.5,
+        sample_every=250,
+        checkpoint_every=1000,
+    ),
+    "gaussian-1d": dict(
+        steps=1500,
+        batch_size=256,
+        z_dim=1,
+        g_width=32,
+        d_width=32,
+        lr_g=1e-3,
+        lr_d=1e-3,
+        beta1=0.5,
+        sample_every=100,
+        checkpoint_every=500,
+    ),
+}
+
+
+@dataclass
+class TrainOptions:
+    """Options of ``python -m gan train``; ``None`` means "the data set's default"."""
+
+    data: str = "fashion-mnist"  # fashion-mnist | mnist | ring | grid | gaussian-1d
+    out: str = "runs/gan"  # run folder
+    steps: int | None = None  # learning rounds (= generator updates)
+    batch_size: int | None = None
+    z_dim: int | None = None  # latent size (the 1-D toy uses z ~ U(0, 1) of size 1)
+    g_width: int | None = None  # generator width (DCGAN: channels of the last hidden map)
+    d_width: int | None = None  # discriminator width (DCGAN: channels of the first conv)
+    image_size: int = 28  # 28 or 32 (images are zero-padded to 32)
+    loss: str = "nonsaturating"  # nonsaturating | minimax | wgan-gp
+    d_steps: int = 1  # k: discriminator steps per generator step
+    gp_weight: float = 10.0  # lambda of the WGAN-GP penalty
+    remedy: str = "none"  # none | minibatch-discrimination | minibatch-stddev
+    stddev_group: int = 4  # group size of the minibatch-stddev layer
+    lr_g: float | None = None
+    lr_d: float | None = None
+    beta1: float | None = None  # Adam beta1 (0.5 as in DCGAN)
+    beta2: float = 0.999
+    seed: int = 0
+    sample_every: int | None = None  # steps between sample snapshots
+    checkpoint_every: int | None = None  # steps between checkpoints
+    keep_checkpoints: int = 2  # newest checkpoints kept on disk
+    device: str = "cpu"
+    progress: bool = True  # show a progress bar
+
+    @property
+    def is_image(self) -> bool:
+        return self.data in IMAGE_DATA
+
+
+def resolve(options: TrainOptions) -> TrainOptions:
+    """A copy with the data set's defaults filled in, checked for consistency."""
+    if options.data not in DATA:
+        raise ValueError(f"data must be one of {DATA}, got {options.data!r}")
+    filled = {
+        name: value
+        for name, value in DATA_DEFAULTS[options.data].items()
+        if getattr(options, name) is None
+    }
+    resolved = replace(options, **filled)
+    _check(resolved)
+    return resolved
+
+
+def _check(options: TrainOptions) -> None:
+    positive = (
+        "steps",
+        "batch_size",
+        "z_dim",
+        "g_width",
+        "d_width",
+        "d_steps",
+        "sample_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "stddev_group",
+    )
+    for name in positive:
+        value = getattr(options, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if options.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {options.loss!r}")
+    if options.remedy not in REMEDIES:
+        raise ValueError(f"remedy must be one of {REMEDIES}, got {options.remedy!r}")
+    if options.image_size not in (28, 32):
+        raise ValueError(f"image_size must be 28 or 32, got {options.image_size!r}")
+    for name in ("lr_g", "lr_d", "gp_weight"):
+        if not getattr(options, name) > 0:
+            raise ValueError(f"{name} must be > 0, got {getattr(options, name)!r}")
+    for name in ("beta1", "beta2"):
+        if not 0 <= getattr(options, name) < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {getattr(options, name)!r}")
+    if options.data == "gaussian-1d" and options.z_dim != 1:
+        raise ValueError("gaussian-1d maps z ~ U(0, 1) of size 1: z_dim must be 1")
+    if options.remedy == "minibatch-stddev" and options.batch_size % min(
+        options.stddev_group, options.batch_size
+    ):
+        raise ValueError(
+            f"batch_size {options.batch_size} must be divisible by stddev_group "
+            f"{options.stddev_group}"
+        )
+
+
+def options_to_dict(options: TrainOptions) -> dict[str, Any]:
+    return asdict(options)
+
+
+def options_from_dict(values: dict[str, Any]) -> TrainOptions:
+    """Rebuild options saved by ``options_to_dict`` (unknown keys are an error)."""
+    known = {field.name for field in fields(TrainOptions)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown training options {unknown}; known are {sorted(known)}")
+    return TrainOptions(**values)

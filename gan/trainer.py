@@ -1,0 +1,158 @@
+"""The training loop: learning rounds, logged, pictured and checkpointed in a run folder.
+
+    for step in 1 .. steps:
+        report = learning_round(G, D, ...)        # k D-steps, then one G-step
+        metrics.jsonl  <- {step, V(D,G), losses, mean D(x), mean D(G(z)), TP FN FP TN}
+        every sample_every steps:     samples/step-XXXXXXXX.png from a fixed z
+        every checkpoint_every steps: checkpoints/step-XXXXXXXX.npz, curves.png
+
+At the end: ``samples.gif`` (the snapshots as an animation), ``curves.png`` and
+``timing.json`` (wall-clock seconds per step of each session, kept out of
+metrics.jsonl so that a resumed run's log matches an uninterrupted one's line for line).
+
+``resume=True`` continues from the newest checkpoint of the run folder bit for bit: the
+models, both Adam states, the data loader's position in its epoch, the fixed sample
+noise and the random generator all come back, and metrics logged after that checkpoint
+(by the run that was killed) are dropped before the loop appends its own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import minigrad as mg
+from gan.build import build_models, build_optimizers, noise_sampler, real_batches, toy_target
+from gan.learning_round import learning_round
+from gan.options import TrainOptions, options_from_dict, options_to_dict, resolve
+from gan.snapshots import generate, save_animation, save_curves, save_snapshot
+from minigrad import Tensor
+from minigrad.runs import (
+    RunFolder,
+    capture_training_state,
+    load_checkpoint,
+    restore_training_state,
+    write_text_atomically,
+)
+
+SAMPLES_DIR = "samples"
+
+
+def fixed_noise(options: TrainOptions) -> Tensor:
+    """The z every snapshot uses: 64 images, 1000 toy points, or a u-grid for the 1-D map."""
+    if options.data == "gaussian-1d":
+        u = np.linspace(0.0005, 0.9995, 2000).reshape(-1, 1)
+        return mg.tensor(u, dtype=mg.float32, device=options.device)
+    count = 64 if options.is_image else 1000
+    return noise_sampler(options)(count)
+
+
+def train(options: TrainOptions, resume: bool = False) -> Path:
+    """Train a GAN as ``options`` say; returns the run folder.
+
+    With ``resume`` the run continues from the folder's newest checkpoint (only ``steps``
+    and ``progress`` may differ from the saved options). Without it the folder must not
+    already hold a run.
+    """
+    run = RunFolder(options.out)
+    checkpoint = run.latest_checkpoint()
+    if resume and checkpoint is None:
+        raise FileNotFoundError(f"--resume: {run.root} holds no checkpoint to resume from")
+    if not resume and (checkpoint is not None or run.metrics_path.exists()):
+        raise FileExistsError(
+            f"{run.root} already holds a run; pass --resume to continue it or choose a new --out"
+        )
+    state = None
+    if resume:
+        state = load_checkpoint(checkpoint)
+        saved = options_from_dict(state["extra"]["options"])
+        steps = saved.steps if options.steps is None else options.steps
+        options = replace(saved, out=options.out, steps=steps, progress=options.progress)
+    options = resolve(options)
+
+    mg.manual_seed(options.seed)
+    generator, discriminator = build_models(options)
+    g_optimizer, d_optimizer = build_optimizers(options, generator, discriminator)
+    next_real = real_batches(options)
+    sample_z = noise_sampler(options)
+    fixed_z = fixed_noise(options)
+    models = {"generator": generator, "discriminator": discriminator}
+    optimizers = {"generator": g_optimizer, "discriminator": d_optimizer}
+    loaders = {"data": next_real.loader} if options.is_image else {}
+
+    if state is None:
+        step = 0
+        run.write_config(options_to_dict(options))
+    else:
+        step = restore_training_state(state, models=models, optimizers=optimizers, loaders=loaders)
+        fixed_z = state["extra"]["fixed_z"].to(options.device)
+        run.truncate_metrics(after_step=step)
+    if step >= options.steps:
+        return run.root
+
+    target = None if options.is_image else toy_target(options.data)
+    samples_dir = run.path(SAMPLES_DIR)
+    samples_dir.mkdir(exist_ok=True)
+    first_step, started = step, time.perf_counter()
+    bar = tqdm(total=options.steps, initial=step, disable=not options.progress, desc="train")
+    while step < options.steps:
+        report = learning_round(
+            generator,
+            discriminator,
+            d_optimizer,
+            g_optimizer,
+            next_real,
+            sample_z,
+            k=options.d_steps,
+            loss=options.loss,
+            gp_weight=options.gp_weight,
+        )
+        step += 1
+        run.log_metrics({"step": step, **report.as_dict()})
+        bar.update(1)
+        bar.set_postfix(D_x=f"{report.d_real:.2f}", D_G_z=f"{report.d_fake:.2f}", refresh=False)
+        last = step == options.steps
+        if step % options.sample_every == 0 or last:
+            samples = generate(generator, fixed_z)
+            save_snapshot(
+                samples_dir / f"step-{step:08d}.png",
+                samples,
+                target,
+                title=f"step {step}",
+                z=fixed_z.numpy(),
+            )
+        if step % options.checkpoint_every == 0 or last:
+            state = capture_training_state(
+                step,
+                models=models,
+                optimizers=optimizers,
+                loaders=loaders,
+                extra={"options": options_to_dict(options), "fixed_z": fixed_z},
+            )
+            run.save_checkpoint(step, state, keep_last=options.keep_checkpoints)
+            save_curves(run.read_metrics(), run.path("curves.png"))
+    bar.close()
+    _record_timing(run, first_step, step, time.perf_counter() - started)
+    save_animation(sorted(samples_dir.glob("step-*.png")), run.path("samples.gif"))
+    return run.root
+
+
+def _record_timing(run: RunFolder, first_step: int, last_step: int, seconds: float) -> None:
+    """Append this session's speed to timing.json (a list: one entry per session)."""
+    path = run.path("timing.json")
+    sessions = json.loads(path.read_text()) if path.exists() else []
+    steps = last_step - first_step
+    sessions.append(
+        {
+            "first_step": first_step,
+            "last_step": last_step,
+            "seconds": round(seconds, 3),
+            "seconds_per_step": round(seconds / steps, 5) if steps else None,
+        }
+    )
+    write_text_atomically(path, json.dumps(sessions, indent=2) + "\n")
