@@ -38,7 +38,7 @@ def _check_weight(w: np.ndarray, other: np.ndarray, other_name: str) -> None:
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, stride: int | Pair, padding: int | Pair
 ) -> np.ndarray:
-    """``y[n, o] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]`` (no bias)."""
+    """``y[n, o, oh, ow] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]``."""
     check_float_array(x, "x", 4)
     _check_weight(w, x, "x")
     out_channels, in_channels, kh, kw = w.shape
