@@ -16,6 +16,7 @@ the labels are known) and carry no graph: the weights are trained on them as dat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import minigrad as mg
@@ -62,6 +63,31 @@ def pgd_training_loss(
     return F.cross_entropy(model(x_adv), y)
 
 
+def fgsm_rs_example(
+    model: Model,
+    x: mg.Tensor,
+    y: mg.Tensor,
+    *,
+    eps: float,
+    step_size: float | None = None,
+    clip_min: float = 0.0,
+    clip_max: float = 1.0,
+) -> mg.Tensor:
+    """x + δ, δ = Π_ε(δ₀ + α · sign(∇ J(x + δ₀, y))), δ₀ ~ U(−ε, ε), α = 1.25 ε.
+
+    α > ε is deliberate (Wong et al.): from a random start a full ε step would often end
+    inside the ball; the projection trims the overshoot.
+    """
+    x = x.detach()
+    alpha = 1.25 * eps if step_size is None else step_size
+    linf = math.inf
+    with mg.no_grad():
+        start = clip_to_box(x + uniform_in_ball(x, eps, linf), clip_min, clip_max)
+    grad, _ = loss_gradient(model, start, y)
+    with mg.no_grad():
+        return project(start + gradient_step(grad, alpha, linf), x, eps, linf, clip_min, clip_max)
+
+
 def fgsm_rs_loss(
     model: Model,
     x: mg.Tensor,
@@ -72,25 +98,10 @@ def fgsm_rs_loss(
     clip_min: float = 0.0,
     clip_max: float = 1.0,
 ) -> mg.Tensor:
-    """J(x + δ, y), δ = Π_ε(δ₀ + α · sign(∇ J(x + δ₀, y))), δ₀ ~ U(−ε, ε), α = 1.25 ε.
-
-    α > ε is deliberate (Wong et al.): from a random start a full ε step would often end
-    inside the ball; the projection trims the overshoot.
-    """
-    x = x.detach()
-    alpha = 1.25 * eps if step_size is None else step_size
-    with mg.no_grad():
-        start = clip_to_box(x + uniform_in_ball(x, eps, float("inf")), clip_min, clip_max)
-    grad, _ = loss_gradient(model, start, y)
-    with mg.no_grad():
-        x_adv = project(
-            start + gradient_step(grad, alpha, float("inf")),
-            x,
-            eps,
-            float("inf"),
-            clip_min,
-            clip_max,
-        )
+    """J(θ, x_rs, y) with x_rs from :func:`fgsm_rs_example`."""
+    x_adv = fgsm_rs_example(
+        model, x, y, eps=eps, step_size=step_size, clip_min=clip_min, clip_max=clip_max
+    )
     return F.cross_entropy(model(x_adv), y)
 
 
