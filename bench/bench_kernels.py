@@ -55,8 +55,8 @@ def samples_ms(fn, repeats: int = REPEATS) -> list[float]:
     return times
 
 
-def alternate(ours, theirs) -> tuple[float, float | None]:
-    """Median ms of ``ours`` and ``theirs`` (None: no PyTorch), timed in alternating rounds."""
+def alternate(ours, theirs) -> tuple[list[float], list[float]]:
+    """Times in ms of ``ours`` and ``theirs`` (None: nothing), run in alternating rounds."""
     mine, other = [], []
     for _ in range(ROUNDS):
         time.sleep(PAUSE_S)
@@ -64,7 +64,22 @@ def alternate(ours, theirs) -> tuple[float, float | None]:
         if theirs is not None:
             time.sleep(PAUSE_S)
             other += samples_ms(theirs)
-    return statistics.median(mine), statistics.median(other) if other else None
+    return mine, other
+
+
+def row(case: str, mine: list[float], other: list[float], other_name: str) -> dict:
+    """One result: medians (the headline) and minima (the least disturbed run) of both."""
+    result = {
+        "case": case,
+        "minigrad_median_ms": statistics.median(mine),
+        "minigrad_min_ms": min(mine),
+    }
+    if other:
+        result[f"{other_name}_median_ms"] = statistics.median(other)
+        result[f"{other_name}_min_ms"] = min(other)
+        result[f"ratio_to_{other_name}"] = statistics.median(mine) / statistics.median(other)
+        result[f"ratio_to_{other_name}_of_minima"] = min(mine) / min(other)
+    return result
 
 
 def conv_steps(kind, c_in, c_out, side, k, s, p, out_side):
@@ -115,7 +130,19 @@ def torch_conv_step(torch, kind, arrays, s, p, side, out_side):
 
 
 def openblas_settings() -> dict:
-    return {name: os.environ.get(name) for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    """The OpenBLAS variables that change numpy's GEMM speed, and the kernel it runs."""
+    settings = {name: os.environ.get(name) for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        settings["blas"] = "unknown (pip install threadpoolctl to record it)"
+    else:
+        pools = threadpool_info()
+        settings["blas"] = [
+            f"{pool['internal_api']} {pool.get('architecture')} x{pool['num_threads']}"
+            for pool in pools
+        ]
+    return settings
 
 
 def main() -> None:
@@ -127,46 +154,40 @@ def main() -> None:
         torch = None
         print("PyTorch is not installed: timing minigrad's kernels alone")
     settings = openblas_settings()
-    if any(settings.values()):
-        print(f"note: {settings} is set; it can slow numpy's BLAS (see the module docstring)")
+    print(f"BLAS: {settings['blas']}")
+    if settings["OPENBLAS_CORETYPE"] or settings["OPENBLAS_L2_SIZE"]:
+        print("note: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set; they can slow numpy's BLAS")
 
     rows = []
     for name, kind, c_in, c_out, side, k, s, p, out_side in CONV_CASES:
         ours, arrays = conv_steps(kind, c_in, c_out, side, k, s, p, out_side)
         theirs = torch and torch_conv_step(torch, kind, arrays, s, p, side, out_side)
-        mine, other = alternate(ours, theirs)
-        rows.append({"case": f"{name} fwd+bwd", "minigrad_ms": mine, "torch_ms": other})
+        rows.append(row(f"{name} fwd+bwd", *alternate(ours, theirs), "torch"))
 
     a, b = (np.random.default_rng(1).standard_normal((1024, 1024), dtype=np.float32) for _ in "ab")
-    ours_mm, numpy_mm = alternate(lambda: cpu.matmul(a, b), lambda: np.matmul(a, b))
-    flop = 2 * 1024**3
-    rows.append(
-        {
-            "case": "matmul 1024^3 f32 vs raw numpy",
-            "minigrad_ms": ours_mm,
-            "torch_ms": None,
-            "numpy_ms": numpy_mm,
-            "throughput_vs_numpy": numpy_mm / ours_mm,
-            "gflops": flop / ours_mm / 1e6,
-        }
-    )
+    matmul = row("matmul 1024^3 f32", *alternate(lambda: cpu.matmul(a, b), lambda: a @ b), "numpy")
+    matmul["gflops"] = 2 * 1024**3 / matmul["minigrad_median_ms"] / 1e6
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        _, torch_mm = alternate(lambda: None, lambda: torch.mm(ta, tb))
-        rows[-1]["torch_ms"] = torch_mm
+        matmul["torch_median_ms"] = statistics.median(alternate(lambda: torch.mm(ta, tb), None)[0])
 
-    print(f"\n{'case':<40} {'minigrad ms':>12} {'torch ms':>10} {'ratio':>7}")
-    for row in rows:
-        other = row["torch_ms"]
-        ratio = row["minigrad_ms"] / other if other else float("nan")
-        row["ratio_to_torch"] = None if other is None else ratio
-        other_text = f"{other:10.2f}" if other else f"{'-':>10}"
-        print(f"{row['case']:<40} {row['minigrad_ms']:12.2f} {other_text} {ratio:7.2f}")
-    matmul_row = rows[-1]
     print(
-        f"matmul: {matmul_row['gflops']:.0f} GFLOP/s, "
-        f"{100 * matmul_row['throughput_vs_numpy']:.0f}% of raw numpy's throughput"
+        f"\n{'case':<38} {'minigrad ms':>11} {'torch ms':>9} {'ratio':>6} {'ratio of minima':>16}"
     )
+    for entry in rows:
+        print(
+            f"{entry['case']:<38} {entry['minigrad_median_ms']:11.2f} "
+            f"{entry.get('torch_median_ms', float('nan')):9.2f} "
+            f"{entry.get('ratio_to_torch', float('nan')):6.2f} "
+            f"{entry.get('ratio_to_torch_of_minima', float('nan')):16.2f}"
+        )
+    print(
+        f"matmul 1024^3 f32: {matmul['minigrad_median_ms']:.2f} ms "
+        f"({matmul['gflops']:.0f} GFLOP/s), raw numpy {matmul['numpy_median_ms']:.2f} ms, torch.mm "
+        f"{matmul.get('torch_median_ms', float('nan')):.2f} ms: "
+        f"{100 / matmul['ratio_to_numpy']:.0f}% of raw numpy's throughput"
+    )
+    rows.append(matmul)
 
     result = {
         "machine": {
@@ -179,7 +200,8 @@ def main() -> None:
             "threads": THREADS,
             **settings,
         },
-        "method": f"median of {ROUNDS} alternating rounds x {REPEATS} calls, batch {BATCH}",
+        "method": f"{ROUNDS} alternating rounds x {REPEATS} calls, batch {BATCH}; "
+        "ratio = minigrad median / other median",
         "rows": rows,
     }
     out = Path(__file__).resolve().parent / "results" / "kernels.json"
