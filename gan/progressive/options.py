@@ -37,7 +37,7 @@ class GrowOptions:
     gp_weight: float = 10.0  # lambda
     drift_weight: float = 0.001  # eps_drift
     stddev_group: int = 4
-    ema_half_life_images: float = 2000.0  # G's weight average forgets half in this many
+    ema_half_life_images: float = 1000.0  # the average of G forgets half in this many images
     checkpoint_every: int = 100  # rounds between checkpoints
     keep_checkpoints: int = 2
     eval_samples: int = 2000  # generated images per evaluation (0: no evaluation)
