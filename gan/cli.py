@@ -1,10 +1,11 @@
-"""``python -m gan train | sample | evaluate``: parse arguments, call the library.
+"""``python -m gan train | sample | evaluate | grow``: parse arguments, call the library.
 
 python -m gan train --data fashion-mnist            # the DCGAN main job, ~25 min on 2 cores
 python -m gan train --data ring --remedy minibatch-stddev --out runs/ring
 python -m gan train --out runs/gan --resume         # continue a killed run bit for bit
 python -m gan sample --checkpoint runs/gan --n 64   # a grid of new samples
 python -m gan evaluate --checkpoint runs/gan        # FD, classifier score, ... -> JSON
+python -m gan grow --data fashion-mnist             # progressive growing, 4x4 -> 32x32
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from gan.learning_round import LOSSES
 from gan.options import DATA, DATA_DEFAULTS, TrainOptions
+from gan.progressive.command import add_grow_command, run_grow
 from gan.remedies import REMEDIES
 
 HELP = {
@@ -142,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     _add_train(commands)
     _add_sample(commands)
     _add_evaluate(commands)
+    # Progressive growing (issue 5) keeps its arguments in its own package.
+    add_grow_command(commands)
     args = parser.parse_args(argv)
+
+    if args.command == "grow":
+        run_grow(args)
+        return 0
 
     if args.command == "train":
         from gan.trainer import train
