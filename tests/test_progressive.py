@@ -269,3 +269,19 @@ def test_weight_average_and_growth_grid():
     grid = growth_grid(samples)
     assert grid.shape == (4, 1, 8, 8)  # row by row: z0 at 4 and 8 px, then z1
     assert grid[0].max() == 0 and grid[1].min() == 1 and grid[2].max() == 0
+
+
+def test_grow_command_trains_writes_the_run_folder_and_resumes_from_its_config(tmp_path):
+    from gan.cli import main
+
+    out = tmp_path / "cli"
+    flags = ["--resolutions", "4,8", "--widths", "8,4", "--z-dim", "8", "--batch-size", "8"]
+    flags += ["--images-per-phase", "16", "--final-images", "16", "--train-examples", "64"]
+    flags += ["--eval-samples", "0", "--checkpoint-every", "3", "--no-progress"]
+    assert main(["grow", "--out", str(out), *flags]) == 0
+    run = RunFolder(out)
+    assert run.read_config()["resolutions"] == [4, 8]
+    assert len(run.read_metrics()) == 6 and (out / "growth.png").is_file()
+    # --resume takes every option from config.json: nothing is left to train.
+    assert main(["grow", "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert len(run.read_metrics()) == 6
