@@ -15,8 +15,11 @@ The lecture: "start by resizing the images ... build a small generator and discr
 * ``ema``             the moving average of G's weights used for samples
 * ``data``            the real images padded to 32x32 and pooled to 16, 8, 4
 * ``trainer``         growth, Adam resets and checkpoint state, round by round
+* ``options``         the run's options (GrowOptions), sized for a 2-core CPU
 * ``grow``            the run folder: samples, evaluation, growth picture, resume
+* ``evaluation``      the judge's metrics at each resolution (gan.evaluate)
 * ``growth_picture``  the same z at 4, 8, 16 and 32 pixels side by side
+* ``command``         the ``grow`` subcommand's arguments
 
 Command line: ``python -m gan grow --data fashion-mnist``.
 """
