@@ -246,6 +246,16 @@ def test_conv_matches_torch(kernel_backend, dtype):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=tolerance, atol=tolerance)
 
 
+def test_conv_of_an_empty_batch_is_empty_with_a_zero_weight_gradient(kernel_backend):
+    be = kernel_backend
+    x, w = np.zeros((0, 3, 8, 8), np.float32), _random((4, 3, 3, 3), np.float32, 16)
+    y = _run(be, be.conv2d_forward, x, w, 2, 1)
+    assert y.shape == (0, 4, 4, 4)
+    assert _run(be, be.conv2d_input_grad, y, w, (8, 8), 2, 1).shape == x.shape
+    grad_w = _run(be, be.conv2d_weight_grad, x, y, (3, 3), 2, 1)
+    np.testing.assert_array_equal(grad_w, np.zeros_like(w))
+
+
 def test_conv_rejects_bad_arguments_by_name(kernel_backend):
     be = kernel_backend
     x = be.asarray(np.zeros((2, 3, 8, 8)), np.float32)

@@ -27,6 +27,8 @@ threads for the 2 cores and measured 2-3x slower than the serial one.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -108,7 +110,7 @@ def batch_last(a: np.ndarray) -> np.ndarray:
 
     numpy's own copy measured faster than the tiled kernel in this direction.
     """
-    return np.ascontiguousarray(a.reshape(a.shape[0], -1).T)
+    return np.ascontiguousarray(a.reshape(a.shape[0], math.prod(a.shape[1:])).T)
 
 
 def batch_first(a_bl: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -116,7 +118,7 @@ def batch_first(a_bl: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
     Here numpy's copy measured 2-8x slower than the tiled kernel.
     """
-    matrix = np.ascontiguousarray(a_bl).reshape(-1, shape[0])
+    matrix = np.ascontiguousarray(a_bl).reshape(math.prod(shape[1:]), shape[0])
     out = np.empty((shape[0], matrix.shape[0]), dtype=matrix.dtype)
     _transpose_kernel(matrix, out)
     return out.reshape(shape)
@@ -166,7 +168,7 @@ def im2col(
     check_float_array(x, "x", 4)
     kernel, step, pad, out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
-    return cols.reshape(cols.shape[0], -1, x.shape[0]).transpose(2, 0, 1)
+    return cols.reshape(cols.shape[0], out_hw[0] * out_hw[1], x.shape[0]).transpose(2, 0, 1)
 
 
 def col2im(
