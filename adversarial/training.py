@@ -149,15 +149,17 @@ def train(options: TrainOptions, resume: bool = False) -> TrainResult:
     checkpoint = run.latest_checkpoint() if resume else None
     if checkpoint is not None:
         state = load_checkpoint(checkpoint)
-        if state["extra"]["config"] != _jsonable_config(options):
-            raise ValueError(f"{run.root} was started with different options; use a new run_dir")
+        if _without_epochs(state["extra"]["config"]) != _without_epochs(_jsonable_config(options)):
+            raise ValueError(
+                f"{run.root} was started with different options (only epochs may change on "
+                "resume); use a new run_dir"
+            )
         start = restore_training_state(state, **parts)
         run.truncate_metrics(after_step=start)
         guard.history = list(state["extra"]["guard_history"])
         if state["extra"]["stopped_early"]:
             return TrainResult(model, run, run.read_metrics(), stopped_early=True)
-    else:
-        run.write_config(_jsonable_config(options))
+    run.write_config(_jsonable_config(options))  # on resume: records the new epoch count
     batch_loss = batch_loss_for(options)
     # FGSM-style training is the kind that overfits catastrophically (Wong et al.).
     watch = options.defence in ("fgsm", "fgsm_rs")
@@ -213,6 +215,10 @@ def load_classifier(checkpoint: str | Path) -> tuple[nn.Module, dict]:
 
 def _jsonable_config(options: TrainOptions) -> dict:
     return {key: value for key, value in asdict(options).items() if key != "progress"}
+
+
+def _without_epochs(config: dict) -> dict:
+    return {key: value for key, value in config.items() if key != "epochs"}
 
 
 def _plot_history(path: Path, history: list[dict]) -> None:
