@@ -61,7 +61,7 @@ class TrainOptions:
     holdout_size: int = 500  # validation images attacked with PGD every epoch
     early_stop_drop: float = 0.2  # catastrophic-overfitting stop (FGSM-based defences)
     seed: int = 0
-    progress: bool = True
+    progress: bool = True  # the per-batch progress bar (one line per epoch is always printed)
 
     def check(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -188,12 +188,12 @@ def train(options: TrainOptions, resume: bool = False) -> TrainResult:
             "weights_from_epoch": guard.best_epoch if stopped else epoch,
         }
         run.save_checkpoint(epoch, capture_training_state(epoch, **parts, extra=extra))
-        if options.progress:
-            print(
-                f"epoch {epoch}: loss {train_loss:.4f}, val accuracy "
-                f"{record['val_accuracy']:.4f}, val PGD-10 accuracy {guard.history[-1]:.4f}"
-                + (f" — collapsed; weights of epoch {guard.best_epoch} kept" if stopped else "")
-            )
+        print(
+            f"epoch {epoch}: loss {train_loss:.4f}, val accuracy "
+            f"{record['val_accuracy']:.4f}, val PGD-10 accuracy {guard.history[-1]:.4f}"
+            + (f" — collapsed; weights of epoch {guard.best_epoch} kept" if stopped else ""),
+            flush=True,
+        )
         if stopped:
             break
     history = run.read_metrics()
