@@ -16,7 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from gan.learning_round import LOSSES
-from gan.options import DATA, DATA_DEFAULTS, TrainOptions
+from gan.options import DATA, DATA_DEFAULTS, LR_DECAYS, TrainOptions
 from gan.progressive.command import add_grow_command, run_grow
 from gan.remedies import REMEDIES
 
@@ -42,6 +42,7 @@ HELP = {
     "lr_d": "Adam learning rate of the discriminator",
     "beta1": "Adam beta1 of both players",
     "beta2": "Adam beta2 of both players",
+    "lr_decay": "learning-rate schedule: constant, or linear (down to 0 at the last step)",
     "seed": "seed of every random number of the run",
     "sample_every": "steps between sample pictures from a fixed z",
     "checkpoint_every": "steps between checkpoints (and curve plots)",
@@ -80,7 +81,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         kind = {"int": int, "float": float, "str": str}
         annotation = str(field.type).split(" | ")[0]
         shown = "per-data default" if default is None else default
-        choices = {"data": DATA, "loss": LOSSES, "remedy": REMEDIES}.get(field.name)
+        choices = {"data": DATA, "loss": LOSSES, "remedy": REMEDIES, "lr_decay": LR_DECAYS}.get(
+            field.name
+        )
         parser.add_argument(
             flag,
             dest=field.name,

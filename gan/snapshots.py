@@ -92,7 +92,9 @@ def _one_dimensional(
     span = np.linspace(target.mean - 4 * target.std, target.mean + 4 * target.std, 300)
     density = np.exp(-0.5 * ((span - target.mean) / target.std) ** 2)
     density /= target.std * math.sqrt(2 * math.pi)
-    left.hist(values, bins=60, range=(span[0], span[-1]), density=True, alpha=0.6, label="G(z)")
+    # The histogram's range covers the samples too: early samples may lie far off target.
+    low, high = min(span[0], values.min()), max(span[-1], values.max())
+    left.hist(values, bins=60, range=(low, high), density=True, alpha=0.6, label="G(z)")
     left.plot(span, density, color="tab:red", label="target N(mean, std)")
     left.set_title(f"{title}: mean {values.mean():.3f}, std {values.std():.3f}")
     left.legend(fontsize="small")

@@ -101,6 +101,7 @@ def train(options: TrainOptions, resume: bool = False) -> Path:
     first_step, started = step, time.perf_counter()
     bar = tqdm(total=options.steps, initial=step, disable=not options.progress, desc="train")
     while step < options.steps:
+        set_learning_rates(options, step, g_optimizer, d_optimizer)
         report = learning_round(
             generator,
             discriminator,
@@ -140,6 +141,17 @@ def train(options: TrainOptions, resume: bool = False) -> Path:
     _record_timing(run, first_step, step, time.perf_counter() - started)
     save_animation(sorted(samples_dir.glob("step-*.png")), run.path("samples.gif"))
     return run.root
+
+
+def set_learning_rates(options: TrainOptions, step: int, *optimizers: object) -> None:
+    """lr at round ``step`` (0-based): constant, or linear decay lr * (1 - step / steps).
+
+    A pure function of the step, so a resumed run needs no scheduler state.
+    """
+    factor = 1.0 if options.lr_decay == "constant" else 1.0 - step / options.steps
+    for optimizer, base in zip(optimizers, (options.lr_g, options.lr_d), strict=True):
+        for group in optimizer.param_groups:
+            group["lr"] = base * factor
 
 
 def _record_timing(run: RunFolder, first_step: int, last_step: int, seconds: float) -> None:
