@@ -8,10 +8,14 @@ padding 1: the discriminator's Conv2d layers 1->64 (28 px), 64->128 (14 px) and
 "forward+backward" is the forward and both gradients (input and weight), as a training
 step needs. matmul is 1024^3 float32 through ``kernels.cpu.matmul`` beside raw numpy.
 
-Both libraries get 2 threads. Each case is timed in alternating rounds (ours, then
-PyTorch) with a pause between them, because a BLAS or OpenMP pool keeps spinning for a
-while after its last call and would slow whichever library runs next. Reported times
-are medians over all rounds. Writes bench/results/kernels.json.
+Both libraries get the same number of threads: 2, or ``BENCH_THREADS`` (numpy's BLAS is
+limited through threadpoolctl when it is installed, else set ``OPENBLAS_NUM_THREADS`` to
+match). On a busy machine a 2-thread BLAS waits on whichever of its threads was
+descheduled, so ``BENCH_THREADS=1`` gives steadier (if different) ratios. Each case is
+timed in alternating rounds (ours, then PyTorch) with a pause between them, because a
+BLAS or OpenMP pool keeps spinning for a while after its last call and would slow
+whichever library runs next. Reported times are medians over all rounds (minima too).
+Writes bench/results/kernels.json.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from kernels import cpu
 BATCH = 64
 ROUNDS, REPEATS, WARMUP = 3, 7, 2
 PAUSE_S = 0.3
-THREADS = 2
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 
 # name, kind, in_channels, out_channels, input side, kernel, stride, padding, output side
 CONV_CASES = [
@@ -154,6 +158,13 @@ def main() -> None:
         torch = None
         print("PyTorch is not installed: timing minigrad's kernels alone")
     settings = openblas_settings()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("threadpoolctl is not installed: numpy's BLAS uses its default thread count")
+    else:
+        threadpool_limits(THREADS, user_api="blas")
+        settings = openblas_settings()
     print(f"BLAS: {settings['blas']}")
     if settings["OPENBLAS_CORETYPE"] or settings["OPENBLAS_L2_SIZE"]:
         print("note: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set; they can slow numpy's BLAS")
