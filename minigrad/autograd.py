@@ -215,6 +215,8 @@ def run_backward(
         if tensor.grad_fn is not None:
             node = tensor.grad_fn
             node_grads[node] = node_grads[node] + grad if node in node_grads else grad
+            if targets is None and tensor._retains_grad:
+                tensor._accumulate_grad(grad if create_graph else grad.detach())
         elif targets is None and tensor.requires_grad:
             tensor._accumulate_grad(grad if create_graph else grad.detach())
 

@@ -27,7 +27,16 @@ Scalar = int | float | bool
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "device", "_version", "__weakref__")
+    __slots__ = (
+        "_data",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "device",
+        "_version",
+        "_retains_grad",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # so numpy_array * tensor defers to Tensor.__rmul__
 
     def __init__(
@@ -45,6 +54,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._version = 0
+        self._retains_grad = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -59,6 +69,7 @@ class Tensor:
         tensor.grad = None
         tensor.grad_fn = None
         tensor._version = 0
+        tensor._retains_grad = False
         return tensor
 
     # ------------------------------------------------------------------ storage
@@ -211,7 +222,10 @@ class Tensor:
             self.grad._data += grad._data
 
     def retain_grad(self) -> None:
-        raise RuntimeError("retain_grad is not supported: use minigrad.grad(out, tensor)")
+        """Keep this non-leaf tensor's gradient in ``.grad`` on the next backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad on a tensor that does not require grad")
+        self._retains_grad = True
 
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, name: str) -> None:

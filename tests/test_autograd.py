@@ -159,3 +159,12 @@ def test_gradcheck_catches_a_wrong_gradient():
 def test_gradcheck_refuses_float32():
     with pytest.raises(TypeError, match="float64"):
         mg.gradcheck(lambda t: t * 2, [mg.ones(2, requires_grad=True)])
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = f64([1.0, 2.0])
+    hidden = x * 3
+    hidden.retain_grad()
+    (hidden * hidden).sum().backward()
+    np.testing.assert_allclose(hidden.grad.numpy(), 2 * 3 * np.array([1.0, 2.0]))
+    np.testing.assert_allclose(x.grad.numpy(), 18 * np.array([1.0, 2.0]))
