@@ -1,11 +1,12 @@
 """What a progressive-growing run is configured by: one dataclass, sized for a 2-core CPU.
 
-The defaults take ``python -m gan grow --data fashion-mnist`` from 4x4 to 32x32 in
-roughly 20-30 minutes on this project's shared 2-core machine (see docs/results.md,
-"Progressive growing"). The paper's hyper-parameters are kept where they do not depend on
-scale: lr 0.001, Adam betas (0, 0.99), lambda 10, eps_drift 0.001, n_critic 1, minibatch
-stddev groups of 4. What does depend on scale is smaller: 6,000 images per phase instead
-of 800,000, and 64..16 feature maps instead of 512..16.
+The defaults take ``python -m gan grow --data fashion-mnist`` from 4x4 to 32x32 through
+48,000 images in about 15 minutes on this project's shared 2-core machine, evaluation
+included (measured with ``OPENBLAS_NUM_THREADS=1``; see docs/results.md, "Progressive
+growing"). The paper's hyper-parameters are kept where they do not depend on scale:
+lr 0.001, Adam betas (0, 0.99), lambda 10, eps_drift 0.001, n_critic 1, minibatch stddev
+groups of 4. What does depend on scale is smaller: 6,000 images per phase instead of
+800,000, and 64..16 feature maps instead of 512..16.
 """
 
 from __future__ import annotations
