@@ -5,6 +5,9 @@ PGD-40 over the ε grid, on Fashion-MNIST.
 
 Trains (or resumes) one run per defence in ``runs/adversarial/<defence>`` with the same
 architecture, data, seed and ε = 0.1, then attacks the first ``--examples`` test images.
+Model selection uses the validation split only (never the test set): for a defence, the
+checkpoint of the epoch with the best held-out PGD-10 accuracy (early stopping as in Wong
+et al. 2020 and Rice et al. 2020); for the undefended model, the last epoch.
 Writes ``docs/results/adversarial/defences.json`` and ``defences.png``.
 """
 
@@ -17,15 +20,23 @@ from pathlib import Path
 
 import minigrad as mg
 from adversarial.attacks import fgsm, pgd
-from adversarial.training import TrainOptions, load_split, train
+from adversarial.training import TrainOptions, load_classifier, load_split, train
 from minigrad.images import save_line_plots
 from minigrad.models import accuracy
-from minigrad.runs import write_text_atomically
+from minigrad.runs import RunFolder, write_text_atomically
 
 EPS_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 # Epochs per defence, sized so the whole sweep fits in well under an hour on 2 cores.
 EPOCHS = {"none": 10, "fgsm": 10, "pgd": 6, "fgsm_rs": 10, "mixup": 10, "input_gradient": 10}
 OUT = Path("docs/results/adversarial")
+
+
+def selected_epoch(defence: str, history: list[dict]) -> int:
+    """The last epoch for the undefended model; else the best validation PGD-10 epoch."""
+    if defence == "none":
+        return history[-1]["step"]
+    best = max(history, key=lambda record: record["val_pgd_accuracy"])
+    return best["step"]
 
 
 def attacked_accuracy(model, x, y, attack: str, eps: float, steps: int = 40) -> float:
@@ -65,11 +76,13 @@ def main() -> None:
             progress=False,
         )
         result = train(options, resume=True)
-        model = result.model.eval()
+        epoch = selected_epoch(defence, result.history)
+        model, _ = load_classifier(RunFolder(options.run_dir).checkpoint_path(epoch))
         mg.manual_seed(0)
         x, y = x_test[: args.examples], y_test[: args.examples]
         entry = {
             "epochs": EPOCHS[defence],
+            "selected_epoch": epoch,
             "stopped_early": result.stopped_early,
             "clean_accuracy_10k": accuracy(model, x_test, y_test),
             "fgsm": [attacked_accuracy(model, x, y, "fgsm", eps) for eps in EPS_GRID],
