@@ -118,21 +118,31 @@ def save_animation(frames: Sequence[Path], path: Path) -> None:
 
 
 def save_curves(records: Sequence[dict], path: Path) -> None:
-    """Losses, D outputs and V(D,G) against the step, from metrics.jsonl records."""
+    """Losses, D outputs and V(D,G) against the step, from metrics.jsonl records.
+
+    Single rounds are noisy (one minibatch each): past 200 rounds every curve is a moving
+    mean over 1% of the rounds, and the panel titles say so.
+    """
     if not records:
         return
-    steps = [record["step"] for record in records]
+    window = max(1, len(records) // 100) if len(records) > 200 else 1
+    steps = [record["step"] for record in records][window - 1 :]
 
-    def series(key: str) -> list[float]:
-        return [record[key] for record in records]
+    def series(key: str) -> np.ndarray:
+        values = np.array([record[key] for record in records], dtype=np.float64)
+        return np.convolve(values, np.ones(window) / window, mode="valid")
 
+    suffix = f" (moving mean over {window} rounds)" if window > 1 else ""
     panels = {
-        "losses": {"D loss": series("d_loss"), "G loss": series("g_loss")},
-        "discriminator outputs": {
+        "losses" + suffix: {"D loss": series("d_loss"), "G loss": series("g_loss")},
+        "discriminator outputs" + suffix: {
             "mean D(x)": series("d_real"),
             "mean D(G(z))": series("d_fake"),
             "1/2": [0.5] * len(steps),
         },
-        "value": {"V(D,G) (W for wgan-gp)": series("value"), "-log 4": [-math.log(4)] * len(steps)},
+        "value" + suffix: {
+            "V(D,G) (W for wgan-gp)": series("value"),
+            "-log 4": [-math.log(4)] * len(steps),
+        },
     }
     save_line_plots(path, panels, x=steps)

@@ -1,6 +1,8 @@
 """minigrad.runs: run folders, metrics logs, atomic checkpoints and bit-for-bit resume."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -114,3 +116,11 @@ def test_restore_names_missing_parts(tmp_path):
     with pytest.raises(KeyError, match="no optimizers named"):
         restore_training_state(state, models={"m": model}, optimizers={"o": optimizer})
     assert json.loads(json.dumps(state["loaders"])) == {}
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    run = RunFolder(tmp_path)
+    run.write_config({"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(run.config_path.stat().st_mode) == 0o666 & ~mask

@@ -13,7 +13,9 @@ training regimes, the same networks and step counts:
 It writes, next to this file,
 
 * ``results/mode_coverage.json``: every run's numbers and the mean and standard
-  deviation over seeds of each (data, remedy) cell, plus the machine and timings;
+  deviation over seeds of each (data, regime, remedy) cell, plus the machine and
+  timings. It covers every run measured in the ``--runs`` folder so far (a finished run
+  is not trained again), so cells can be added by later invocations;
 * ``results/mode_coverage.png``: the final samples of every run, one row per
   (data, remedy), one column per seed.
 
@@ -168,15 +170,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     runs = Path(args.runs)
     RESULTS.mkdir(exist_ok=True)
-    results = []
     for data in args.data:
         for regime in args.regimes:
             for remedy in args.remedies:
                 for seed in range(args.seeds):
                     result = run_one(data, regime, remedy, seed, runs, args.steps)
-                    results.append(result)
                     shown = {k: v for k, v in result.items() if k != "histogram"}
                     print(json.dumps(shown), flush=True)
+    # Report every run measured in this runs folder, from this invocation or earlier ones,
+    # so that cells can be added one invocation at a time.
+    results = [json.loads(path.read_text()) for path in sorted(runs.glob("*/result.json"))]
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "protocol": f"{SAMPLES} samples; high quality = within 3 std of the nearest mode",
