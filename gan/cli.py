@@ -19,6 +19,7 @@ from gan.learning_round import LOSSES
 from gan.options import DATA, DATA_DEFAULTS, LR_DECAYS, TrainOptions
 from gan.progressive.command import add_grow_command, run_grow
 from gan.remedies import REMEDIES
+from minigrad.data import DownloadError
 
 HELP = {
     "data": "what to learn: fashion-mnist or mnist (DCGAN on images), ring (8 Gaussians on a "
@@ -150,11 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     # Progressive growing (issue 5) keeps its arguments in its own package.
     add_grow_command(commands)
     args = parser.parse_args(argv)
-
     if args.command == "grow":
         run_grow(args)
         return 0
+    try:
+        return _run(args)
+    except (DownloadError, FileExistsError, FileNotFoundError, ValueError) as error:
+        # Expected failures (missing data, an occupied run folder, a bad option value):
+        # one line, not a traceback.
+        parser.exit(2, f"python -m gan {args.command}: error: {error}\n")
 
+
+def _run(args: argparse.Namespace) -> int:
+    """train, sample or evaluate, as parsed."""
     if args.command == "train":
         from gan.trainer import train
 

@@ -153,6 +153,10 @@ def test_cli_train_sample_evaluate(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["train", "--remedy", "dropout"])
+    with pytest.raises(SystemExit) as exit_info:  # an occupied run folder: one-line error
+        main(["train", "--data", "gaussian-1d", "--out", str(folder), "--no-progress"])
+    assert exit_info.value.code == 2
+    assert "already holds a run" in capsys.readouterr().err
 
 
 def test_linear_learning_rate_decay():
