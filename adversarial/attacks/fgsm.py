@@ -1,6 +1,7 @@
 """The Fast Gradient Sign Method (Goodfellow et al. 2015), the lecture's attack:
 
-    x* = x + ε · sign(∇x L(x, y))
+    x + λ · sign(∇x L) ⇒ x*          (the lecture's notation; here λ is called ``eps``,
+                                       CleverHans' name for the same step size)
 
 One gradient, one step: under a linear model f(x) = wᵀx the loss changes by
 ε · ‖w‖₁ — it grows with the input dimension, which is why a perturbation invisible per

@@ -31,9 +31,10 @@ EPOCHS = {"none": 10, "fgsm": 10, "pgd": 6, "fgsm_rs": 10, "mixup": 10, "input_g
 OUT = Path("docs/results/adversarial")
 
 
-def selected_epoch(defence: str, history: list[dict]) -> int:
-    """The last epoch for the undefended model; else the best validation PGD-10 epoch."""
-    if defence == "none":
+def selected_epoch(defence: str, history: list[dict], selection: str) -> int:
+    """The last epoch for the undefended model (or with ``selection="last"``); else the
+    epoch of best validation PGD-10 accuracy."""
+    if defence == "none" or selection == "last":
         return history[-1]["step"]
     best = max(history, key=lambda record: record["val_pgd_accuracy"])
     return best["step"]
@@ -61,6 +62,12 @@ def main() -> None:
     parser.add_argument("--defences", default=",".join(EPOCHS))
     parser.add_argument("--architecture", default="wong")
     parser.add_argument("--examples", type=int, default=1000)
+    parser.add_argument(
+        "--selection",
+        choices=("validation", "last"),
+        default="validation",
+        help="which checkpoint of each run: best validation PGD-10 epoch, or the last",
+    )
     args = parser.parse_args()
     x_test, y_test = load_split("fashion_mnist", "test")
     results = {}
@@ -76,7 +83,7 @@ def main() -> None:
             progress=False,
         )
         result = train(options, resume=True)
-        epoch = selected_epoch(defence, result.history)
+        epoch = selected_epoch(defence, result.history, args.selection)
         model, _ = load_classifier(RunFolder(options.run_dir).checkpoint_path(epoch))
         mg.manual_seed(0)
         x, y = x_test[: args.examples], y_test[: args.examples]
@@ -99,9 +106,10 @@ def main() -> None:
         "architecture": args.architecture,
         "defences": results,
     }
-    write_text_atomically(OUT / "defences.json", json.dumps(document, indent=2) + "\n")
+    stem = "defences" if args.selection == "validation" else "defences_last_epoch"
+    write_text_atomically(OUT / f"{stem}.json", json.dumps(document, indent=2) + "\n")
     save_line_plots(
-        OUT / "defences.png",
+        OUT / f"{stem}.png",
         {
             "PGD-40 accuracy": {name: r["pgd40"] for name, r in results.items()},
             "FGSM accuracy": {name: r["fgsm"] for name, r in results.items()},

@@ -8,6 +8,7 @@ export OPENBLAS_NUM_THREADS=1
 mkdir -p runs/adversarial docs/results/adversarial
 run() { name=$1; shift; nice -n 10 python "$@" > "runs/adversarial/$name.log" 2>&1; }
 run defences -m adversarial.experiments.defences
+run defences-last -m adversarial.experiments.defences --selection last
 run blackbox -m adversarial.experiments.blackbox_transfer
 run patch -m adversarial.experiments.patch_sizes
 run report-undefended -m adversarial report --checkpoint runs/adversarial/undefended \
