@@ -1,8 +1,12 @@
 """The lecture's claim, measured: progressive growing vs a direct 32x32 GAN, same budget.
 
     python bench/progressive_vs_direct.py [--budget 420] [--eval-every 60]
-        [--images-per-phase 3000] [--json docs/progressive_vs_direct.json]
-        [--png docs/progressive_vs_direct.png]
+        [--images-per-phase 3000] [--seed 0] [--out docs/results/progressive]
+    python bench/progressive_vs_direct.py --replot A.json B.json   # one plot of several seeds
+
+Writes ``<out>/progressive_vs_direct_seed<seed>.json`` (the curves and the final
+evaluation of each arm), ``..._seed<seed>_<arm>_samples.png`` (64 samples of each arm
+at the end) and ``<out>/progressive_vs_direct.png`` (the curves).
 
 "This process takes much less time to complete than if we'd trained with only the
 full-sized images from the start." Two arms, each given the same compute budget:
@@ -111,32 +115,49 @@ def run_arm(name: str, args: argparse.Namespace, pyramid: dict, judge, real_feat
     return {"points": points, "final": final, "samples": images[:64]}
 
 
-def plot(results: dict, path: str) -> None:
-    """Fréchet distance against CPU seconds, one curve per arm, resolution changes marked."""
+def plot(runs: list[dict], path: str) -> None:
+    """Fréchet distance against CPU seconds: a colour per arm, a line style per seed.
+
+    The progressive curves are labelled with the resolution (and alpha while fading).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.5, 4.2), dpi=100)
+    figure = Figure(figsize=(8.0, 4.6), dpi=100)
     FigureCanvasAgg(figure)
     axis = figure.subplots()
-    for name, arm in results["arms"].items():
-        xs = [p["cpu_s"] for p in arm["points"]]
-        ys = [p["frechet_distance"] for p in arm["points"]]
-        (line,) = axis.plot(xs, ys, marker="o", markersize=3, label=name)
-        for point in arm["points"]:
-            label = f"{point['resolution']}px"
-            if point["alpha"] < 1:
-                label += f" a={point['alpha']:.1f}"
-            axis.annotate(
-                label,
-                (point["cpu_s"], point["frechet_distance"]),
-                fontsize=6,
-                color=line.get_color(),
-                xytext=(2, 3),
-                textcoords="offset points",
+    colours = {"progressive": "tab:blue", "direct": "tab:orange"}
+    for index, results in enumerate(runs):
+        style = ("-", "--", ":", "-.")[index % 4]
+        for name, arm in results["arms"].items():
+            xs = [p["cpu_s"] for p in arm["points"]]
+            ys = [p["frechet_distance"] for p in arm["points"]]
+            colour = colours.get(name)
+            axis.plot(
+                xs,
+                ys,
+                style,
+                marker="o",
+                markersize=3,
+                color=colour,
+                label=f"{name}, seed {results['seed']}",
             )
+            if name != "progressive":
+                continue
+            for point in arm["points"]:
+                label = f"{point['resolution']}"
+                if point["alpha"] < 1:
+                    label += f" a{point['alpha']:.1f}"
+                axis.annotate(
+                    label,
+                    (point["cpu_s"], point["frechet_distance"]),
+                    fontsize=6,
+                    color=colour,
+                    xytext=(2, 3),
+                    textcoords="offset points",
+                )
     axis.axhline(
-        results["frechet_distance_floor"],
+        runs[0]["frechet_distance_floor"],
         color="gray",
         linestyle="--",
         label="real train vs real test (floor)",
@@ -144,7 +165,7 @@ def plot(results: dict, path: str) -> None:
     axis.set_yscale("log")
     axis.set_xlabel("CPU seconds of training (evaluation excluded)")
     axis.set_ylabel("Fréchet distance (judge features)")
-    axis.set_title("Progressive growing vs direct 32x32, same budget (Fashion-MNIST)")
+    axis.set_title("Progressive (labels: resolution in px) vs direct 32x32, same CPU budget")
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small")
     figure.tight_layout()
@@ -160,9 +181,20 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arms", default="progressive,direct")
-    parser.add_argument("--json", default="docs/progressive_vs_direct.json")
-    parser.add_argument("--png", default="docs/progressive_vs_direct.png")
+    parser.add_argument("--out", default="docs/results/progressive", help="folder of the results")
+    parser.add_argument(
+        "--replot",
+        nargs="+",
+        metavar="JSON",
+        help="only draw the plot from result files of earlier runs (one per seed)",
+    )
     args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    figure = out / "progressive_vs_direct.png"
+    if args.replot:
+        plot([json.loads(Path(name).read_text()) for name in args.replot], str(figure))
+        return
 
     judge = load_or_train_classifier("fashion-mnist", progress=False)
     train_pixels = load_pixels("fashion-mnist", "train")[0]
@@ -178,17 +210,17 @@ def main() -> None:
         "images_per_phase": args.images_per_phase,
         "batch_size": args.batch_size,
         "seed": args.seed,
+        "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "frechet_distance_floor": frechet_distance(floor_features, real_features),
         "arms": {},
     }
+    stem = out / f"progressive_vs_direct_seed{args.seed}"
     for name in args.arms.split(","):
         arm = run_arm(name, args, pyramid, judge, real_features)
-        stem = Path(args.png).with_suffix("")
         save_image_grid(arm.pop("samples"), f"{stem}_{name}_samples.png", nrow=8, scale=2)
         results["arms"][name] = arm
-    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-
-    plot(results, args.png)
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    plot([results], str(figure))
     print(json.dumps({n: a["final"]["frechet_distance"] for n, a in results["arms"].items()}))
 
 
