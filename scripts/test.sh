@@ -2,6 +2,9 @@
 # The project's test command: the main suite, then the CUDA kernels under Numba's simulator
 # (a process of its own, because NUMBA_ENABLE_CUDASIM must be set before numba is imported).
 set -euo pipefail
+# One BLAS thread per process: OpenBLAS threads that spin between GEMMs fight the Numba
+# kernels and each other on a 2-core machine (the suite ran ~10x slower with the default).
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 cd "$(dirname "$0")/.."
 python -m pytest -q -m "not slow" "$@"
 NUMBA_ENABLE_CUDASIM=1 python -m pytest -q -m "not slow" \
