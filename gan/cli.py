@@ -151,10 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     # Progressive growing (issue 5) keeps its arguments in its own package.
     add_grow_command(commands)
     args = parser.parse_args(argv)
-    if args.command == "grow":
-        run_grow(args)
-        return 0
     try:
+        if args.command == "grow":
+            run_grow(args)
+            return 0
         return _run(args)
     except (DownloadError, FileExistsError, FileNotFoundError, ValueError) as error:
         # Expected failures (missing data, an occupied run folder, a bad option value):
