@@ -285,3 +285,10 @@ def test_grow_command_trains_writes_the_run_folder_and_resumes_from_its_config(t
     # --resume takes every option from config.json: nothing is left to train.
     assert main(["grow", "--out", str(out), "--resume", "--no-progress"]) == 0
     assert len(run.read_metrics()) == 6
+    # A fresh run may not write into a folder that holds one, nor resume from nothing.
+    with pytest.raises(SystemExit) as occupied:
+        main(["grow", "--out", str(out), *flags])
+    with pytest.raises(SystemExit) as empty:
+        main(["grow", "--out", str(tmp_path / "empty"), "--resume", *flags])
+    assert occupied.value.code == empty.value.code == 2
+    assert len(run.read_metrics()) == 6

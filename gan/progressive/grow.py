@@ -156,6 +156,9 @@ def grow(
 ) -> ProgressiveTrainer:
     """Train (or continue) the run in ``options.out``; returns the trainer at the end.
 
+    Without ``resume`` the folder must not hold a run yet (FileExistsError); with it, it
+    must hold a checkpoint (FileNotFoundError) taken with the same options (ValueError).
+
     ``max_rounds`` stops after that many rounds of this session (a checkpoint is written
     there), as a killed run would; ``pixels`` (N, 1, 28, 28) in [0, 1] replaces the data
     set's training images (tests).
@@ -166,8 +169,14 @@ def grow(
     if options.train_examples is not None:
         pixels = pixels[: options.train_examples]
     pyramid = pixels_to_pyramid(pixels, options.resolutions)
-    checkpoint = run.latest_checkpoint() if resume else None
-    if checkpoint is None:
+    checkpoint = run.latest_checkpoint()
+    if resume and checkpoint is None:
+        raise FileNotFoundError(f"--resume: {run.root} holds no checkpoint to resume from")
+    if not resume and (checkpoint is not None or run.metrics_path.exists()):
+        raise FileExistsError(
+            f"{run.root} already holds a run; pass --resume to continue it or choose a new --out"
+        )
+    if not resume:
         mg.manual_seed(options.seed)
         run.write_config(options_to_dict(options))
         trainer = ProgressiveTrainer(options, pyramid)
