@@ -36,7 +36,7 @@ from minigrad.images import save_image_grid, save_line_plots
 from minigrad.runs import RunFolder, load_checkpoint, write_text_atomically
 
 # (images (N, 1, r, r) in [-1, 1] from the averaged G, resolution r) -> metrics
-Evaluator = Callable[[np.ndarray, int], dict[str, float]]
+Evaluator = Callable[[np.ndarray, int], dict[str, Any]]
 
 GRID_SAMPLES = 64
 GROWTH_ROWS = 8
