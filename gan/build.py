@@ -131,7 +131,9 @@ def build_models(options: TrainOptions) -> tuple[nn.Module, nn.Module]:
         dcgan_init_(discriminator)
     else:
         data_dim = 1 if options.data == "gaussian-1d" else 2
-        generator = MLPGenerator(options.z_dim, data_dim, options.g_width)
+        generator = MLPGenerator(
+            options.z_dim, data_dim, options.g_width, batch_norm=options.g_batch_norm
+        )
         discriminator = MLPDiscriminator(
             data_dim, options.d_width, remedy=options.remedy, stddev_group=options.stddev_group
         )

@@ -36,6 +36,7 @@ HELP = {
     "the value function taken literally) or wgan-gp (Wasserstein critic + gradient penalty)",
     "d_steps": "k: discriminator steps per generator step",
     "gp_weight": "weight of the WGAN-GP gradient penalty",
+    "g_batch_norm": "BatchNorm in the toy MLP generator (the DCGAN generator always has it)",
     "remedy": "mode-collapse remedy in D: none, minibatch-discrimination (Salimans 2016) or "
     "minibatch-stddev (Karras 2018)",
     "stddev_group": "group size of the minibatch-stddev layer",
@@ -78,6 +79,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
             parser.add_argument(
                 "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
             )
+            continue
+        if field.name == "g_batch_norm":
+            parser.add_argument("--g-batch-norm", action="store_true", help=text)
             continue
         kind = {"int": int, "float": float, "str": str}
         annotation = str(field.type).split(" | ")[0]

@@ -88,6 +88,7 @@ class TrainOptions:
     d_steps: int | None = None  # k: discriminator steps per generator step
     gp_weight: float = 10.0  # lambda of the WGAN-GP penalty
     remedy: str = "none"  # none | minibatch-discrimination | minibatch-stddev
+    g_batch_norm: bool = False  # BatchNorm in the toy MLP generator (DCGAN's G always has it)
     stddev_group: int = 4  # group size of the minibatch-stddev layer
     lr_g: float | None = None
     lr_d: float | None = None

@@ -4,11 +4,12 @@
 
 For every (data, training regime, remedy, seed) it trains a toy GAN with
 ``gan.trainer.train`` (each run leaves its own run folder under ``--runs``), draws 2500
-samples and applies the usual protocol (``gan.mode_collapse.mode_coverage``). Two
-training regimes, the same networks and step counts:
+samples and applies the usual protocol (``gan.mode_collapse.mode_coverage``). Training
+regimes (the same step counts):
 
 * ``textbook``: one D-step per G-step and a constant learning rate;
-* ``default``: the toy defaults of ``gan.options`` (k = 2 D-steps, linear lr decay).
+* ``default``: the toy defaults of ``gan.options`` (k = 2 D-steps, linear lr decay);
+* ``bn-generator``: the defaults with BatchNorm in the generator's hidden layers.
 
 It writes, next to this file,
 
@@ -44,7 +45,11 @@ from gan.trainer import train
 RESULTS = Path(__file__).parent / "results"
 SAMPLES = 2500
 EVALUATION_SEED = 12345  # noise for the 2500 evaluation samples, the same for every run
-REGIMES = {"textbook": {"d_steps": 1, "lr_decay": "constant"}, "default": {}}
+REGIMES = {
+    "textbook": {"d_steps": 1, "lr_decay": "constant"},
+    "default": {},
+    "bn-generator": {"g_batch_norm": True},
+}
 
 
 def _folder(runs: Path, data: str, regime: str, remedy: str, seed: int) -> Path:

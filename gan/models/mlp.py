@@ -7,19 +7,33 @@ from minigrad import Tensor, nn
 
 
 class MLPGenerator(nn.Module):
-    """x = G(z): ``depth`` hidden Linear+ReLU layers of ``width`` units, then a Linear to data.
+    """x = G(z): ``depth`` hidden Linear(+BatchNorm)+ReLU layers of ``width`` units, then a
+    Linear to data.
 
     No output squashing: the toy targets live on the whole real line / plane.
+    ``batch_norm=True`` normalises each hidden layer over the batch (as the DCGAN
+    generator does); that couples the samples of a batch, which by itself works against
+    mode collapse (measured in gan/experiments/mode_coverage.py).
     """
 
-    def __init__(self, z_dim: int, data_dim: int, width: int = 128, depth: int = 3) -> None:
+    def __init__(
+        self,
+        z_dim: int,
+        data_dim: int,
+        width: int = 128,
+        depth: int = 3,
+        batch_norm: bool = False,
+    ) -> None:
         super().__init__()
         _check_sizes(z_dim=z_dim, data_dim=data_dim, width=width, depth=depth)
         self.z_dim = z_dim
         layers: list[nn.Module] = []
         size = z_dim
         for _ in range(depth):
-            layers += [nn.Linear(size, width), nn.ReLU()]
+            layers.append(nn.Linear(size, width))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(width))
+            layers.append(nn.ReLU())
             size = width
         layers.append(nn.Linear(size, data_dim))
         self.net = nn.Sequential(*layers)
