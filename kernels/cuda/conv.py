@@ -161,8 +161,10 @@ def _batch_major(matrix, channels: int, n_images: int, out_hw: Pair):
 
 def _channel_major(grad_y):
     """``(N, O, OH, OW)`` array -> contiguous ``(O, N*OH*OW)`` matrix."""
-    channels = grad_y.shape[1]
-    return xp.ascontiguousarray(grad_y.transpose(1, 0, 2, 3)).reshape(channels, -1)
+    n_images, channels, height, width = grad_y.shape
+    # Explicit sizes, not -1: an empty batch must reshape too.
+    planes = xp.ascontiguousarray(grad_y.transpose(1, 0, 2, 3))
+    return planes.reshape(channels, n_images * height * width)
 
 
 def conv2d_forward(x, w, stride: int | Pair, padding: int | Pair):
@@ -177,7 +179,7 @@ def conv2d_forward(x, w, stride: int | Pair, padding: int | Pair):
         )
     kernel, step, pad, out_hw = window_args(x.shape[2:], (kh, kw), stride, padding)
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
-    product = matmul(w.reshape(out_channels, -1), cols.reshape(cols.shape[0], -1))
+    product = matmul(w.reshape(out_channels, -1), cols.reshape(cols.shape[0], cols[0].size))
     return _batch_major(product, out_channels, x.shape[0], out_hw)
 
 
@@ -200,7 +202,7 @@ def conv2d_input_grad(grad_y, w, input_hw: Pair, stride: int | Pair, padding: in
     check_output_hw(grad_y, "grad_y", out_hw)
     n_images = grad_y.shape[0]
     grad_cols = matmul(w.reshape(out_channels, -1).T, _channel_major(grad_y))
-    grad_cols = grad_cols.reshape(grad_cols.shape[0], n_images, -1)
+    grad_cols = grad_cols.reshape(grad_cols.shape[0], n_images, out_hw[0] * out_hw[1])
     x_shape = (n_images, in_channels, *in_hw)
     return col2im_matrix(grad_cols, x_shape, kernel, step, pad, out_hw)
 
@@ -221,5 +223,5 @@ def conv2d_weight_grad(x, grad_y, kernel_hw: Pair, stride: int | Pair, padding: 
     kernel, step, pad, out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
     check_output_hw(grad_y, "grad_y", out_hw)
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
-    grad_w = matmul(_channel_major(grad_y), cols.reshape(cols.shape[0], -1).T)
+    grad_w = matmul(_channel_major(grad_y), cols.reshape(cols.shape[0], cols[0].size).T)
     return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])
