@@ -1,4 +1,4 @@
-"""A real end-to-end run: the CNN learns Fashion-MNIST from a subset (the data must be installed)."""
+"""End to end: the CNN learns Fashion-MNIST from a subset (needs the data installed)."""
 
 from __future__ import annotations
 
