@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 Pair = tuple[int, int]
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -95,3 +97,20 @@ def check_output_hw(grad_y, name: str, expected_hw: Pair) -> None:
             f"{name} must have spatial size {tuple(expected_hw)} for these window arguments, "
             f"got shape {tuple(grad_y.shape)}"
         )
+
+
+def check_adam_hyperparameters(
+    step: int, lr: float, beta1: float, beta2: float, eps: float, wd: float
+) -> None:
+    """Adam's step count and hyper-parameters, with the argument named on error."""
+    if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
+        raise ValueError(f"step must be an int >= 1 (the first update is step 1), got {step!r}")
+    if not lr >= 0:
+        raise ValueError(f"lr must be >= 0, got {lr!r}")
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= beta < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+    if not eps >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps!r}")
+    if not wd >= 0:
+        raise ValueError(f"weight_decay must be >= 0, got {wd!r}")

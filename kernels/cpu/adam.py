@@ -18,7 +18,7 @@ import math
 import numba
 import numpy as np
 
-from kernels.geometry import check_float_array
+from kernels.geometry import check_adam_hyperparameters, check_float_array
 
 
 @numba.njit(cache=True)
@@ -47,20 +47,6 @@ def _adam_kernel(
         param[i] = param[i] - step_size * (m / (np.sqrt(v) / bias2_sqrt + eps))
 
 
-def _check_hyper(step: int, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> None:
-    if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
-        raise ValueError(f"step must be an int >= 1 (the first update is step 1), got {step!r}")
-    if not lr >= 0:
-        raise ValueError(f"lr must be >= 0, got {lr!r}")
-    for name, beta in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= beta < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
-    if not eps >= 0:
-        raise ValueError(f"eps must be >= 0, got {eps!r}")
-    if not wd >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {wd!r}")
-
-
 def adam_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -77,7 +63,7 @@ def adam_update(
 
     All four arrays must be C-contiguous with one shape and one float dtype.
     """
-    _check_hyper(step, lr, beta1, beta2, eps, weight_decay)
+    check_adam_hyperparameters(step, lr, beta1, beta2, eps, weight_decay)
     arrays = {"param": param, "grad": grad, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
     for name, array in arrays.items():
         check_float_array(array, name)

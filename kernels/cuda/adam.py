@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import cuda
 
 from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes
-from kernels.geometry import check_float_array
+from kernels.geometry import check_adam_hyperparameters, check_float_array
 
 
 @cuda.jit
@@ -34,20 +33,6 @@ def _adam_kernel(
         exp_avg[i] = m
         exp_avg_sq[i] = v
         param[i] -= step_size * m / (math.sqrt(v) / bias2_sqrt + eps)
-
-
-def _check_hyper(step: int, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> None:
-    if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
-        raise ValueError(f"step must be an int >= 1 (the first update is step 1), got {step!r}")
-    if not lr >= 0:
-        raise ValueError(f"lr must be >= 0, got {lr!r}")
-    for name, beta in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= beta < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
-    if not eps >= 0:
-        raise ValueError(f"eps must be >= 0, got {eps!r}")
-    if not wd >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {wd!r}")
 
 
 def adam_update(
@@ -67,7 +52,7 @@ def adam_update(
     The checks and messages are kernels.cpu's; ``grad`` may be any layout (it is read
     through a contiguous copy when it is not contiguous).
     """
-    _check_hyper(step, lr, beta1, beta2, eps, weight_decay)
+    check_adam_hyperparameters(step, lr, beta1, beta2, eps, weight_decay)
     arrays = {"param": param, "grad": grad, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
     for name, array in arrays.items():
         on_device(array, name)
