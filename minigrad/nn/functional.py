@@ -114,24 +114,23 @@ def conv_transpose2d(
     return _add_channel_bias(y, bias)
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    _check_image(x, "max_pool2d")
+def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, name: str) -> dict:
+    """Checked window options shared by the two pools (stride defaults to the kernel)."""
+    _check_image(x, name)
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else _pair(stride, "stride")
     padding = _pair(padding, "padding")
     if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
-        raise ValueError(f"max_pool2d: padding {padding} must be at most half of {kernel}")
-    return pool.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding)
+        raise ValueError(f"{name}: padding {padding} must be at most half of {kernel}")
+    return {"kernel_size": kernel, "stride": stride, "padding": padding}
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    return pool.MaxPool2d.apply(x, **_pool_args(x, kernel_size, stride, padding, "max_pool2d"))
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    _check_image(x, "avg_pool2d")
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
-    padding = _pair(padding, "padding")
-    if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
-        raise ValueError(f"avg_pool2d: padding {padding} must be at most half of {kernel}")
-    return pool.AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding)
+    return pool.AvgPool2d.apply(x, **_pool_args(x, kernel_size, stride, padding, "avg_pool2d"))
 
 
 def interpolate(x: Tensor, scale_factor: int = 2, mode: str = "nearest") -> Tensor:
