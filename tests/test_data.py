@@ -221,6 +221,27 @@ def test_loader_resumes_mid_epoch_from_state_dict():
     assert seen == expected
 
 
+def test_loader_state_saved_right_after_a_resume_keeps_its_place():
+    # A checkpoint written after load_state_dict() but before the next iter() must still
+    # say where the epoch stands, or a second resume would restart the epoch.
+    dataset = TensorDataset(np.arange(30))
+    reference = DataLoader(dataset, batch_size=4, shuffle=True, seed=5)
+    iterator = iter(reference)
+    for _ in range(3):
+        next(iterator)
+    state = reference.state_dict()
+    expected = [batch[0].numpy().tolist() for batch in iterator]
+
+    first_resume = DataLoader(dataset, batch_size=4, shuffle=True, seed=999)
+    first_resume.load_state_dict(state)
+    saved_again = first_resume.state_dict()
+    assert saved_again["batches_done"] == 3
+
+    second_resume = DataLoader(dataset, batch_size=4, shuffle=True, seed=123)
+    second_resume.load_state_dict(saved_again)
+    assert _labels_of(second_resume) == expected
+
+
 def test_loader_state_survives_save_and_load(tmp_path):
     from minigrad.serialize import load, save
 

@@ -118,11 +118,16 @@ class DataLoader:
     def state_dict(self) -> dict[str, Any]:
         """Where the loader stands: generator state at the epoch's start and batches done.
 
-        Between epochs ``batches_done`` is 0 and the state is the generator's current one.
-        The dict holds only ints and strings, so ``minigrad.save`` can store it.
+        Between epochs the state is the generator's current one and ``batches_done`` is 0,
+        or, after ``load_state_dict`` and before the next ``iter``, the position still
+        waiting to be resumed (so saving right after a resume keeps that place). The dict
+        holds only ints and strings, so ``minigrad.save`` can store it.
         """
         if self._epoch_start_state is None:
-            return {"generator": self.generator.bit_generator.state, "batches_done": 0}
+            return {
+                "generator": self.generator.bit_generator.state,
+                "batches_done": self._resume_at,
+            }
         return {"generator": self._epoch_start_state, "batches_done": self._batches_done}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
