@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from minigrad.atomic_file import write_atomically
 
 FORMAT_NAME = "minigrad.save"
 FORMAT_VERSION = 1
@@ -152,29 +153,7 @@ def _decode(node: dict[str, Any], archive: Any) -> Any:
 
 
 def _write_atomically(path: Path, entries: dict[str, np.ndarray]) -> None:
-    """``np.savez`` into a temp file beside ``path``, fsync, then rename over ``path``."""
-    folder = path.parent
-    handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            # No allow_pickle argument (numpy < 2.1 would store it as an entry): _storable
-            # already refused the object arrays that are the only thing savez pickles.
-            np.savez(stream, **entries)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows has no directory handles to sync."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    """``np.savez`` into a temp file beside ``path``, then rename it over ``path``."""
+    # No allow_pickle argument (numpy < 2.1 would store it as an entry): _storable
+    # already refused the object arrays that are the only thing savez pickles.
+    write_atomically(path, lambda stream: np.savez(stream, **entries))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -134,6 +136,16 @@ def test_failure_mid_write_leaves_old_file_intact(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     assert load(path)["epoch"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]
+
+
+def test_saved_file_gets_the_permissions_of_a_plain_open(tmp_path):
+    # The temp file behind the atomic rename is created private (0600); the checkpoint
+    # must not stay that way, or another user of a shared run folder cannot read it.
+    path = tmp_path / "checkpoint.npz"
+    save({"epoch": 1}, path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
 
 
 def test_load_rejects_foreign_archives(tmp_path):
