@@ -4,7 +4,7 @@ The simulator runs the kernels as Python, so it cannot catch what only Numba's C
 compiler rejects (typing, unsupported builtins). NVVM, the compiler library, needs no
 GPU: this script stands in for the two things that do (CuPy's device count and the
 current device's compute capability) and compiles each kernel for every dtype it is
-launched with. Run by tests/test_cuda_kernels.py in a process of its own, without
+launched with. Run by tests/test_cuda_backend.py in a process of its own, without
 NUMBA_ENABLE_CUDASIM. Exit status 0: all compiled; 3: NVVM is not installed here.
 """
 

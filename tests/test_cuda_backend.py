@@ -1,0 +1,45 @@
+"""The CUDA backend as a whole: it honours the kernel contract (kernels.REQUIRED), and Numba's
+CUDA compiler accepts every one of its kernels.
+
+How these tests pick their device: tests/cuda_cases.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cuda_cases import cuda_backend, cuda_backend_name
+
+import kernels
+
+cuda = cuda_backend()
+
+
+def test_backend_honours_the_contract():
+    assert cuda.name == cuda_backend_name()
+    # Simulated, the device's arrays are numpy arrays; on a GPU, CuPy's.
+    assert cuda.xp.__name__ == ("numpy" if cuda.name == "cuda-simulator" else "cupy")
+    assert [n for n in kernels.REQUIRED if not hasattr(cuda, n)] == []
+    x = cuda.asarray([[1, 2]], np.float32)
+    assert isinstance(x, cuda.xp.ndarray)
+    assert x.dtype == np.float32 and isinstance(cuda.to_numpy(x), np.ndarray)
+
+
+def test_every_kernel_compiles_for_a_real_gpu():
+    """The simulator runs kernels as Python; Numba's CUDA compiler must accept them too.
+
+    On a GPU too: the other tests compile only what they launch, and only for that GPU."""
+    script = Path(__file__).with_name("compile_cuda_ptx.py")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode == 3:
+        pytest.skip(done.stdout.strip())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "compiled 42 kernels" in done.stdout
