@@ -254,9 +254,11 @@ class Tensor:
         return other
 
     def copy_(self, src: Tensor | Any) -> Tensor:
-        value = self._other_array(src)
-        if tuple(getattr(value, "shape", ())) not in ((), self.shape):
-            self.backend.xp.broadcast_to(value, self.shape)
+        # Host data (numpy arrays, lists) moves to this tensor's device first: CuPy's
+        # broadcast_to accepts only CuPy arrays.
+        value = self.backend.asarray(self._other_array(src), self.dtype)
+        if value.shape not in ((), self.shape):
+            self.backend.xp.broadcast_to(value, self.shape)  # raises, naming both shapes
         return self._set_(value, "copy_")
 
     def zero_(self) -> Tensor:

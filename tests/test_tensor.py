@@ -93,3 +93,15 @@ def test_bad_arguments_are_named():
         mg.zeros(-1)
     with pytest.raises(ValueError, match="clamp"):
         mg.zeros(2).clamp(1.0, 0.0)
+
+
+def test_copy_takes_host_data_broadcasts_and_refuses_a_wrong_shape():
+    target = mg.zeros(2, 3)
+    target.copy_(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(target.numpy(), np.arange(6.0).reshape(2, 3))
+    target.copy_([1.0, 2.0, 3.0])  # broadcast over the rows, as torch's copy_
+    np.testing.assert_array_equal(target.numpy(), [[1, 2, 3], [1, 2, 3]])
+    assert target.dtype == np.float32
+    with pytest.raises(ValueError):
+        target.copy_(np.ones((3, 2)))
+    np.testing.assert_array_equal(target.numpy(), [[1, 2, 3], [1, 2, 3]])
