@@ -1,9 +1,11 @@
-"""minigrad on device "cuda-simulator": the CUDA backend's kernels behind real Tensor code.
+"""minigrad on a CUDA device: the CUDA backend's kernels behind real Tensor code.
 
-Runs only as its own process with ``NUMBA_ENABLE_CUDASIM=1`` (set before numba is
-imported). Each op and its gradients run in float32 on the simulated device and are
-compared with the CPU in float64, with float32 tolerances (rtol 1e-4, atol 1e-5 on
-values of order one); second-order gradients (create_graph) are checked the same way.
+The device is "cuda-simulator" in a process of its own with ``NUMBA_ENABLE_CUDASIM=1``
+(set before numba is imported), or "cuda" when CuPy sees a real GPU (see
+tests/cuda_cases.py); without either the module is skipped. Each op and its gradients
+run in float32 on the device and are compared with the CPU in float64, with float32
+tolerances (rtol 1e-4, atol 1e-5 on values of order one); second-order gradients
+(create_graph) are checked the same way.
 """
 
 from __future__ import annotations
@@ -17,18 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cuda_cases import cuda_backend
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("NUMBA_ENABLE_CUDASIM") != "1",
-    reason="CUDA simulator tests need NUMBA_ENABLE_CUDASIM=1 set before numba is imported",
-)
+import minigrad as mg
+from minigrad import nn, optim
+from minigrad.nn import functional as F
 
-if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-    import minigrad as mg
-    from minigrad import nn, optim
-    from minigrad.nn import functional as F
+DEVICE = cuda_backend().name  # skips this module when there is no CUDA device
 
-SIM = "cuda-simulator"
+SIMULATED = DEVICE == "cuda-simulator"
 RTOL, ATOL = 1e-4, 1e-5
 
 
@@ -93,11 +92,11 @@ def test_op_and_gradient_match_cpu_float64(name):
     fn, shapes = OPS[name]
     arrays = [_values(shape, seed) for seed, shape in enumerate(shapes)]
     out_cpu, grads_cpu = _run(fn, arrays, "cpu", mg.float64)
-    out_sim, grads_sim = _run(fn, arrays, SIM, mg.float32)
-    assert out_sim.dtype == np.float32
-    np.testing.assert_allclose(out_sim, out_cpu, rtol=RTOL, atol=ATOL)
-    for grad_sim, grad_cpu in zip(grads_sim, grads_cpu, strict=True):
-        np.testing.assert_allclose(grad_sim, grad_cpu, rtol=RTOL, atol=ATOL)
+    out_device, grads_device = _run(fn, arrays, DEVICE, mg.float32)
+    assert out_device.dtype == np.float32
+    np.testing.assert_allclose(out_device, out_cpu, rtol=RTOL, atol=ATOL)
+    for grad_device, grad_cpu in zip(grads_device, grads_cpu, strict=True):
+        np.testing.assert_allclose(grad_device, grad_cpu, rtol=RTOL, atol=ATOL)
 
 
 def _gradient_penalty(x, w1, w2):
@@ -113,29 +112,30 @@ def _gradient_penalty(x, w1, w2):
 def test_second_order_gradients_match_cpu_float64():
     arrays = [_values((2, 2, 6, 6), 0), _values((3, 2, 3, 3), 1), _values((1, 3, 3, 3), 2)]
     out_cpu, grads_cpu = _run(_gradient_penalty, arrays, "cpu", mg.float64)
-    out_sim, grads_sim = _run(_gradient_penalty, arrays, SIM, mg.float32)
-    np.testing.assert_allclose(out_sim, out_cpu, rtol=RTOL)
-    for grad_sim, grad_cpu in zip(grads_sim, grads_cpu, strict=True):
-        np.testing.assert_allclose(grad_sim, grad_cpu, rtol=RTOL, atol=1e-4)
+    out_device, grads_device = _run(_gradient_penalty, arrays, DEVICE, mg.float32)
+    np.testing.assert_allclose(out_device, out_cpu, rtol=RTOL)
+    for grad_device, grad_cpu in zip(grads_device, grads_cpu, strict=True):
+        np.testing.assert_allclose(grad_device, grad_cpu, rtol=RTOL, atol=1e-4)
 
 
 def test_moving_between_devices():
     x = mg.tensor(_values((2, 3), 0), dtype=mg.float32, requires_grad=True)
-    on_sim = x.to(SIM)
-    assert on_sim.device == SIM and on_sim.dtype == mg.float32
-    back = (on_sim * 2).cpu()
+    on_device = x.to(DEVICE)
+    assert on_device.device == DEVICE and on_device.dtype == mg.float32
+    back = (on_device * 2).cpu()
     assert back.device == "cpu"
     back.sum().backward()  # the gradient crosses both moves back to the CPU leaf
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2, np.float32))
-    assert mg.zeros(2, device=SIM).device == SIM
+    assert mg.zeros(2, device=DEVICE).device == DEVICE
 
 
 def test_mixing_devices_is_a_clear_error():
-    a, b = mg.ones(2), mg.ones(2, device=SIM)
-    with pytest.raises(RuntimeError, match="one device.*'cpu'.*'cuda-simulator'"):
+    a, b = mg.ones(2), mg.ones(2, device=DEVICE)
+    with pytest.raises(RuntimeError, match=f"one device.*'cpu'.*'{DEVICE}'"):
         a + b
-    with pytest.raises(RuntimeError, match="use 'cuda-simulator'"):
-        a.to("cuda")
+    if SIMULATED:
+        with pytest.raises(RuntimeError, match="use 'cuda-simulator'"):
+            a.to("cuda")
 
 
 def test_cuda_without_a_gpu_names_the_missing_piece():
@@ -165,19 +165,19 @@ def test_adam_steps_match_cpu():
             opt.step()
         return [p.numpy() for p in model.parameters()]
 
-    for sim, cpu in zip(train(SIM, mg.float32), train("cpu", mg.float64), strict=True):
-        np.testing.assert_allclose(sim, cpu, rtol=1e-4, atol=1e-5)
+    for on_device, cpu in zip(train(DEVICE, mg.float32), train("cpu", mg.float64), strict=True):
+        np.testing.assert_allclose(on_device, cpu, rtol=1e-4, atol=1e-5)
 
 
 def test_seeded_random_numbers_repeat_and_restore():
     mg.manual_seed(5)
-    first = mg.randn(3, 4, device=SIM).numpy()
+    first = mg.randn(3, 4, device=DEVICE).numpy()
     state = json.loads(json.dumps(mg.get_rng_state()))
-    second = mg.rand(5, device=SIM).numpy()
+    second = mg.rand(5, device=DEVICE).numpy()
     mg.manual_seed(5)
-    np.testing.assert_array_equal(mg.randn(3, 4, device=SIM).numpy(), first)
+    np.testing.assert_array_equal(mg.randn(3, 4, device=DEVICE).numpy(), first)
     mg.set_rng_state(state)
-    np.testing.assert_array_equal(mg.rand(5, device=SIM).numpy(), second)
+    np.testing.assert_array_equal(mg.rand(5, device=DEVICE).numpy(), second)
     assert 0 <= second.min() and second.max() < 1
 
 
@@ -192,9 +192,10 @@ def _bench_module():
     return module
 
 
+@pytest.mark.skipif(not SIMULATED, reason="on a GPU, run bench/gpu.py itself")
 def test_gpu_bench_code_paths_run_on_the_simulator():
     bench = _bench_module()
-    cuda = mg.device.get_backend(SIM)
+    cuda = mg.device.get_backend(DEVICE)
 
     def no_sync():
         return None
@@ -203,7 +204,7 @@ def test_gpu_bench_code_paths_run_on_the_simulator():
     assert gemm[0]["n"] == 5 and gemm[0]["max_abs_diff"] < 1e-4
     conv = bench.conv_rows(cuda, [(2, 3, 4)], 1, 1, no_sync, ("numba",))
     assert conv[0]["numba_ms"] > 0
-    step_ms = bench.minigrad_step_ms(SIM, 2, 8, 2, 3, 1, no_sync)
+    step_ms = bench.minigrad_step_ms(DEVICE, 2, 8, 2, 3, 1, no_sync)
     assert step_ms > 0
     assert "numba_ms" in bench.format_table(conv, "conv").splitlines()[1]
     with pytest.raises(SystemExit, match="real GPU"):
