@@ -19,7 +19,8 @@ import numba
 import numpy as np
 
 SIMULATED: bool = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-INSTALL_HINT = "pip install minigrad[cuda]"
+# CuPy ships one wheel per CUDA major version; the driver decides which one works.
+INSTALL_HINT = "pip install minigrad[cuda] (CUDA 12 drivers) or minigrad[cuda13] (CUDA 13)"
 
 
 def _load_array_module() -> ModuleType:
