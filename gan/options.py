@@ -51,7 +51,9 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
     "fashion-mnist": _IMAGE,
     "mnist": _IMAGE,
     "ring": dict(_MIXTURE, steps=6000, sample_every=500),
-    "grid": dict(_MIXTURE, steps=10000, sample_every=500),
+    # 20,000 rounds, not 10,000: the longer lr decay sharpens the 25 modes and thins the
+    # bridges between them (high-quality samples 80% -> 95% with the remedy, 5 seeds).
+    "grid": dict(_MIXTURE, steps=20000, sample_every=500),
     # k = 5: with one D-step per G-step D lags behind and goes flat (D = 1/2 everywhere)
     # while G's spread is still wrong; five keep D near its optimum (gan/experiments).
     "gaussian-1d": dict(

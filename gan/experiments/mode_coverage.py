@@ -2,10 +2,11 @@
 
     python -m gan.experiments.mode_coverage [--seeds 5] [--remedies none minibatch-stddev]
 
-For every (data, training regime, remedy, seed) it trains a toy GAN with
-``gan.trainer.train`` (each run leaves its own run folder under ``--runs``), draws 2500
+For every (data, training regime, remedy, steps, seed) it trains a toy GAN with
+``gan.trainer.train`` (each run leaves its own run folder under ``--runs``, named by all
+five, so runs of different lengths sit side by side), draws 2500
 samples and applies the usual protocol (``gan.mode_collapse.mode_coverage``). Training
-regimes (the same step counts):
+regimes (the same step counts: ``--steps``, or the data's default):
 
 * ``textbook``: one D-step per G-step and a constant learning rate;
 * ``default``: the toy defaults of ``gan.options`` (k = 2 D-steps, linear lr decay);
@@ -14,11 +15,11 @@ regimes (the same step counts):
 It writes, next to this file,
 
 * ``results/mode_coverage.json``: every run's numbers and the mean and standard
-  deviation over seeds of each (data, regime, remedy) cell, plus the machine and
+  deviation over seeds of each (data, regime, remedy, steps) cell, plus the machine and
   timings. It covers every run measured in the ``--runs`` folder so far (a finished run
   is not trained again), so cells can be added by later invocations;
 * ``results/mode_coverage.png``: the final samples of every run, one row per
-  (data, remedy), one column per seed.
+  (data, regime, remedy, steps), one column per seed.
 
 """
 
@@ -37,7 +38,7 @@ import numpy as np
 import minigrad as mg
 from gan.build import generator_from_checkpoint, noise_sampler, toy_target
 from gan.mode_collapse import mode_coverage
-from gan.options import TrainOptions
+from gan.options import DATA_DEFAULTS, TrainOptions
 from gan.remedies import REMEDIES
 from gan.snapshots import generate
 from gan.trainer import train
@@ -52,13 +53,15 @@ REGIMES = {
 }
 
 
-def _folder(runs: Path, data: str, regime: str, remedy: str, seed: int) -> Path:
-    return runs / f"{data}-{regime}-{remedy}-seed{seed}"
+def _folder(runs: Path, data: str, regime: str, remedy: str, steps: int, seed: int) -> Path:
+    return runs / f"{data}-{regime}-{remedy}-{steps}steps-seed{seed}"
 
 
 def run_one(data: str, regime: str, remedy: str, seed: int, runs: Path, steps: int | None) -> dict:
     """Train one toy GAN and measure its final generator (reused if already measured)."""
-    folder = _folder(runs, data, regime, remedy, seed)
+    if steps is None:
+        steps = DATA_DEFAULTS[data]["steps"]
+    folder = _folder(runs, data, regime, remedy, steps, seed)
     if (folder / "result.json").exists():
         return json.loads((folder / "result.json").read_text())
     if folder.exists():
@@ -96,13 +99,19 @@ def run_one(data: str, regime: str, remedy: str, seed: int, runs: Path, steps: i
 
 
 def summarise(results: list[dict]) -> list[dict]:
-    """Mean and standard deviation over seeds of each (data, regime, remedy) cell."""
-    cells: dict[tuple[str, str, str], list[dict]] = {}
+    """Mean and standard deviation over seeds of each (data, regime, remedy, steps) cell."""
+    cells: dict[tuple[str, str, str, int], list[dict]] = {}
     for result in results:
-        cells.setdefault((result["data"], result["regime"], result["remedy"]), []).append(result)
+        cells.setdefault(_cell(result), []).append(result)
     summary = []
-    for (data, regime, remedy), runs in cells.items():
-        row = {"data": data, "regime": regime, "remedy": remedy, "seeds": len(runs)}
+    for (data, regime, remedy, steps), runs in cells.items():
+        row = {
+            "data": data,
+            "regime": regime,
+            "remedy": remedy,
+            "steps": steps,
+            "seeds": len(runs),
+        }
         for key in ("modes_covered", "high_quality_fraction", "reverse_kl", "seconds"):
             values = np.array([run[key] for run in runs], dtype=np.float64)
             row[key] = {
@@ -115,18 +124,18 @@ def summarise(results: list[dict]) -> list[dict]:
     return summary
 
 
-def _cell(result: dict) -> tuple[str, str, str]:
-    return result["data"], result["regime"], result["remedy"]
+def _cell(result: dict) -> tuple[str, str, str, int]:
+    return result["data"], result["regime"], result["remedy"], result["steps"]
 
 
 def plot(results: list[dict], runs: Path, path: Path) -> None:
-    """One scatter per run: rows (data, regime, remedy), columns seeds."""
+    """One scatter per run: rows (data, regime, remedy, steps), columns seeds."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     rows = sorted({_cell(r) for r in results})
     seeds = sorted({r["seed"] for r in results})
-    figure = Figure(figsize=(2.2 * len(seeds), 2.3 * len(rows)), dpi=100)
+    figure = Figure(figsize=(2.2 * len(seeds), 2.4 * len(rows)), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots(len(rows), len(seeds), squeeze=False)
     for result in results:
@@ -142,7 +151,8 @@ def plot(results: list[dict], runs: Path, path: Path) -> None:
         axis.set_xticks([])
         axis.set_yticks([])
         axis.set_title(
-            f"{result['data']} {result['regime']} {result['remedy']} s{result['seed']}\n"
+            f"{result['data']} {result['regime']} {result['steps']} rounds\n"
+            f"{result['remedy']} seed {result['seed']}\n"
             f"{result['modes_covered']}/{result['num_modes']} modes, "
             f"HQ {result['high_quality_fraction']:.0%}",
             fontsize=7,
@@ -195,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     plot(results, runs, RESULTS / "mode_coverage.png")
     for row in report["summary"]:
         print(
-            f"{row['data']:5s} {row['regime']:9s} {row['remedy']:26s} "
+            f"{row['data']:5s} {row['regime']:12s} {row['remedy']:26s} {row['steps']:6d} "
             f"modes {row['modes_covered']['mean']:.1f}"
             f" ± {row['modes_covered']['std']:.1f}  HQ {row['high_quality_fraction']['mean']:.3f}"
             f" ± {row['high_quality_fraction']['std']:.3f}  KL {row['reverse_kl']['mean']:.3f}"
