@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: the main suite, then the CUDA kernels under Numba's simulator
 # (a process of its own, because NUMBA_ENABLE_CUDASIM must be set before numba is imported).
-# On a machine with a GPU and CuPy the main suite runs the kernel tests (tests/test_cuda_*.py,
-# all but test_cuda_device.py) on the GPU as well.
+# On a machine with a GPU and CuPy the main suite runs the CUDA tests (tests/test_cuda_*.py)
+# on the GPU as well.
 set -euo pipefail
 # One BLAS thread per process: OpenBLAS threads that spin between GEMMs fight the Numba
 # kernels and each other on a 2-core machine (the suite ran ~10x slower with the default).
