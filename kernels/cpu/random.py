@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from kernels.geometry import FLOAT_DTYPES
 
 
 def make_rng(seed: int) -> np.random.Generator:
@@ -57,7 +57,7 @@ def set_rng_state(rng: np.random.Generator, state: dict) -> None:
 
 def _dtype(dtype) -> np.dtype:
     resolved = np.dtype(dtype)
-    if resolved not in _FLOAT_DTYPES:
+    if resolved not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {resolved}")
     return resolved
 

@@ -35,14 +35,15 @@ def _axis(x: np.ndarray, axis, allow_tuple: bool):
 
 def sum(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.ndarray:  # noqa: A001
     """``sum_{i in axis} x[..., i, ...]`` in x's dtype."""
-    return np.asarray(np.sum(x, axis=_axis(x, axis, True), keepdims=keepdims))
+    # The ufunc's reduce directly: np.sum's Python wrapper costs 1 us, more than 8 numbers.
+    return np.asarray(np.add.reduce(x, axis=_axis(x, axis, True), keepdims=keepdims))
 
 
 def max(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.ndarray:  # noqa: A001
     """``max_{i in axis} x[..., i, ...]`` (NaN wins, as in numpy and PyTorch)."""
     if x.size == 0:
         raise ValueError(f"max of an empty array (shape {x.shape}) is undefined")
-    return np.asarray(np.max(x, axis=_axis(x, axis, True), keepdims=keepdims))
+    return np.asarray(np.maximum.reduce(x, axis=_axis(x, axis, True), keepdims=keepdims))
 
 
 def argmax(x: np.ndarray, axis: int | None = None) -> np.ndarray:

@@ -29,7 +29,6 @@ import numpy as np
 from numba import cuda
 
 from kernels.cuda.runtime import (
-    FLOAT_DTYPES,
     SIMULATED,
     LaunchSizes,
     contiguous,
@@ -37,6 +36,7 @@ from kernels.cuda.runtime import (
     sizes,
     xp,
 )
+from kernels.geometry import FLOAT_DTYPES
 
 
 @cache

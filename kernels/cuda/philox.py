@@ -21,7 +21,8 @@ import math
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.runtime import FLOAT_DTYPES, grid_1d, sizes, xp
+from kernels.cuda.runtime import grid_1d, sizes, xp
+from kernels.geometry import FLOAT_DTYPES
 
 ALGORITHM = "philox4x32-10"
 

@@ -126,9 +126,6 @@ def contiguous(array):
     return array
 
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def numba_type(dtype: np.dtype) -> numba.types.Type:
     """The Numba scalar type for a numpy dtype (shared and local arrays need it spelled out)."""
     return numba.from_dtype(np.dtype(dtype))
