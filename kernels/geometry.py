@@ -101,6 +101,54 @@ def check_output_hw(grad_y, name: str, expected_hw: Pair) -> None:
         )
 
 
+def conv2d_args(x, w, stride, padding) -> tuple[Pair, Pair, Pair, Pair]:
+    """Check conv2d's ``x`` (N, C, H, W) and ``w`` (O, C, kh, kw); return
+    ``(kernel_hw, stride, padding, output_hw)``."""
+    check_float_array(x, "x", 4)
+    check_float_array(w, "w", 4)
+    check_same_dtype(x, "x", w, "w")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"x has {x.shape[1]} channels but w of shape {tuple(w.shape)} expects {w.shape[1]}"
+        )
+    return window_args(x.shape[2:], w.shape[2:], stride, padding)
+
+
+def conv2d_input_grad_args(
+    grad_y, w, input_hw, stride, padding
+) -> tuple[Pair, Pair, Pair, Pair, Pair]:
+    """Check the input gradient's ``grad_y`` (N, O, OH, OW) against ``w`` and the window;
+    return ``(input_hw, kernel_hw, stride, padding, output_hw)``."""
+    check_float_array(grad_y, "grad_y", 4)
+    check_float_array(w, "w", 4)
+    check_same_dtype(grad_y, "grad_y", w, "w")
+    if grad_y.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"grad_y has {grad_y.shape[1]} channels but w of shape {tuple(w.shape)} "
+            f"expects {w.shape[0]}"
+        )
+    in_hw = pair(input_hw, "input_hw", 1)
+    kernel, step, pad, out_hw = window_args(in_hw, w.shape[2:], stride, padding)
+    check_output_hw(grad_y, "grad_y", out_hw)
+    return in_hw, kernel, step, pad, out_hw
+
+
+def conv2d_weight_grad_args(x, grad_y, kernel_hw, stride, padding) -> tuple[Pair, Pair, Pair, Pair]:
+    """Check the weight gradient's ``x`` and ``grad_y`` (same batch, the window's output
+    size); return ``(kernel_hw, stride, padding, output_hw)``."""
+    check_float_array(x, "x", 4)
+    check_float_array(grad_y, "grad_y", 4)
+    check_same_dtype(x, "x", grad_y, "grad_y")
+    if grad_y.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"x and grad_y must have the same batch size, got shapes {tuple(x.shape)} "
+            f"and {tuple(grad_y.shape)}"
+        )
+    kernel, step, pad, out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
+    check_output_hw(grad_y, "grad_y", out_hw)
+    return kernel, step, pad, out_hw
+
+
 def check_adam_hyperparameters(
     step: int, lr: float, beta1: float, beta2: float, eps: float, wd: float
 ) -> None:

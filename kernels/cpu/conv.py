@@ -22,31 +22,18 @@ import numpy as np
 from kernels.cpu.patches import batch_first, batch_last, col2im_matrix, im2col_matrix
 from kernels.geometry import (
     Pair,
-    check_float_array,
-    check_output_hw,
-    check_same_dtype,
-    pair,
-    window_args,
+    conv2d_args,
+    conv2d_input_grad_args,
+    conv2d_weight_grad_args,
 )
-
-
-def _check_weight(w: np.ndarray, other: np.ndarray, other_name: str) -> None:
-    check_float_array(w, "w", 4)
-    check_same_dtype(other, other_name, w, "w")
 
 
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, stride: int | Pair, padding: int | Pair
 ) -> np.ndarray:
     """``y[n, o, oh, ow] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]``."""
-    check_float_array(x, "x", 4)
-    _check_weight(w, x, "x")
-    out_channels, in_channels, kh, kw = w.shape
-    if x.shape[1] != in_channels:
-        raise ValueError(
-            f"x has {x.shape[1]} channels but w of shape {tuple(w.shape)} expects {in_channels}"
-        )
-    kernel, step, pad, out_hw = window_args(x.shape[2:], (kh, kw), stride, padding)
+    kernel, step, pad, out_hw = conv2d_args(x, w, stride, padding)
+    out_channels = w.shape[0]
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     product = w.reshape(out_channels, -1) @ cols
     return batch_first(product, (x.shape[0], out_channels, *out_hw))
@@ -64,17 +51,8 @@ def conv2d_input_grad(
     ``input_hw`` fixes the output size, which the stride alone leaves ambiguous
     (conv_transpose2d's ``output_padding`` is chosen through it).
     """
-    check_float_array(grad_y, "grad_y", 4)
-    _check_weight(w, grad_y, "grad_y")
-    out_channels, in_channels, kh, kw = w.shape
-    if grad_y.shape[1] != out_channels:
-        raise ValueError(
-            f"grad_y has {grad_y.shape[1]} channels but w of shape {tuple(w.shape)} "
-            f"expects {out_channels}"
-        )
-    in_hw = pair(input_hw, "input_hw", 1)
-    kernel, step, pad, out_hw = window_args(in_hw, (kh, kw), stride, padding)
-    check_output_hw(grad_y, "grad_y", out_hw)
+    in_hw, kernel, step, pad, out_hw = conv2d_input_grad_args(grad_y, w, input_hw, stride, padding)
+    out_channels, in_channels = w.shape[:2]
     n_images = grad_y.shape[0]
     grad_cols = w.reshape(out_channels, -1).T @ batch_last(grad_y).reshape(out_channels, -1)
     x_shape = (n_images, in_channels, *in_hw)
@@ -92,16 +70,7 @@ def conv2d_weight_grad(
 
     ``grad_w[o, c, i, j] = sum_{n,oh,ow} grad_y[n, o, oh, ow] * x_pad[n, c, oh*sh+i, ow*sw+j]``.
     """
-    check_float_array(x, "x", 4)
-    check_float_array(grad_y, "grad_y", 4)
-    check_same_dtype(x, "x", grad_y, "grad_y")
-    if grad_y.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"x and grad_y must have the same batch size, got shapes {tuple(x.shape)} "
-            f"and {tuple(grad_y.shape)}"
-        )
-    kernel, step, pad, out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
-    check_output_hw(grad_y, "grad_y", out_hw)
+    kernel, step, pad, out_hw = conv2d_weight_grad_args(x, grad_y, kernel_hw, stride, padding)
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     grad_w = batch_last(grad_y).reshape(grad_y.shape[1], -1) @ cols.T
     return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])

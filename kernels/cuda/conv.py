@@ -29,9 +29,9 @@ from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
 from kernels.geometry import (
     Pair,
     check_float_array,
-    check_output_hw,
-    check_same_dtype,
-    pair,
+    conv2d_args,
+    conv2d_input_grad_args,
+    conv2d_weight_grad_args,
     window_args,
 )
 
@@ -169,15 +169,10 @@ def _channel_major(grad_y):
 
 def conv2d_forward(x, w, stride: int | Pair, padding: int | Pair):
     """``y[n, o] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]`` (no bias)."""
-    _check(x, "x", 4)
-    _check(w, "w", 4)
-    check_same_dtype(x, "x", w, "w")
-    out_channels, in_channels, kh, kw = w.shape
-    if x.shape[1] != in_channels:
-        raise ValueError(
-            f"x has {x.shape[1]} channels but w of shape {tuple(w.shape)} expects {in_channels}"
-        )
-    kernel, step, pad, out_hw = window_args(x.shape[2:], (kh, kw), stride, padding)
+    on_device(x, "x")
+    on_device(w, "w")
+    kernel, step, pad, out_hw = conv2d_args(x, w, stride, padding)
+    out_channels = w.shape[0]
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     product = matmul(w.reshape(out_channels, -1), cols.reshape(cols.shape[0], cols[0].size))
     return _batch_major(product, out_channels, x.shape[0], out_hw)
@@ -188,18 +183,10 @@ def conv2d_input_grad(grad_y, w, input_hw: Pair, stride: int | Pair, padding: in
 
     ``input_hw`` fixes the output size, which the stride alone leaves ambiguous.
     """
-    _check(grad_y, "grad_y", 4)
-    _check(w, "w", 4)
-    check_same_dtype(grad_y, "grad_y", w, "w")
-    out_channels, in_channels, kh, kw = w.shape
-    if grad_y.shape[1] != out_channels:
-        raise ValueError(
-            f"grad_y has {grad_y.shape[1]} channels but w of shape {tuple(w.shape)} "
-            f"expects {out_channels}"
-        )
-    in_hw = pair(input_hw, "input_hw", 1)
-    kernel, step, pad, out_hw = window_args(in_hw, (kh, kw), stride, padding)
-    check_output_hw(grad_y, "grad_y", out_hw)
+    on_device(grad_y, "grad_y")
+    on_device(w, "w")
+    in_hw, kernel, step, pad, out_hw = conv2d_input_grad_args(grad_y, w, input_hw, stride, padding)
+    out_channels, in_channels = w.shape[:2]
     n_images = grad_y.shape[0]
     grad_cols = matmul(w.reshape(out_channels, -1).T, _channel_major(grad_y))
     grad_cols = grad_cols.reshape(grad_cols.shape[0], n_images, out_hw[0] * out_hw[1])
@@ -212,16 +199,9 @@ def conv2d_weight_grad(x, grad_y, kernel_hw: Pair, stride: int | Pair, padding: 
 
     ``grad_w[o, c, i, j] = sum_{n,oh,ow} grad_y[n, o, oh, ow] * x_pad[n, c, oh*sh+i, ow*sw+j]``
     """
-    _check(x, "x", 4)
-    _check(grad_y, "grad_y", 4)
-    check_same_dtype(x, "x", grad_y, "grad_y")
-    if grad_y.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"x and grad_y must have the same batch size, got shapes {tuple(x.shape)} "
-            f"and {tuple(grad_y.shape)}"
-        )
-    kernel, step, pad, out_hw = window_args(x.shape[2:], kernel_hw, stride, padding)
-    check_output_hw(grad_y, "grad_y", out_hw)
+    on_device(x, "x")
+    on_device(grad_y, "grad_y")
+    kernel, step, pad, out_hw = conv2d_weight_grad_args(x, grad_y, kernel_hw, stride, padding)
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     grad_w = matmul(_channel_major(grad_y), cols.reshape(cols.shape[0], cols[0].size).T)
     return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])
