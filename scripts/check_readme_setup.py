@@ -82,8 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             # venv once a line has made it (the user's shell stays activated).
             run((activate if in_venv else "") + line, clone, args.dry_run)
             in_venv = in_venv or "python3 -m venv .venv" in line
-        (Path(scratch) / "tour.py").write_text(python_quick_tour(readme_text))
-        run(f"{activate}python {shlex.quote(str(Path(scratch) / 'tour.py'))}", clone, args.dry_run)
+        # The tour runs from a folder of its own: a script beside the clone (a folder named
+        # "minigrad") would import that folder as a namespace package instead.
+        tour = Path(scratch) / "tour" / "tour.py"
+        tour.parent.mkdir()
+        tour.write_text(python_quick_tour(readme_text))
+        run(f"{activate}python {shlex.quote(str(tour))}", clone, args.dry_run)
         quickstart = shortened_quickstart(readme_text, str(Path(scratch) / "run"))
         run(activate + shlex.join(quickstart), clone, args.dry_run)
     print("README set-up and quick start: OK")
