@@ -23,6 +23,7 @@ from minigrad.creation import (
     zeros,
     zeros_like,
 )
+from minigrad.devices import device
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import clamp, maximum, minimum, pow, where
 from minigrad.ops.activation import leaky_relu, logsigmoid, relu, sigmoid, softplus, tanh
@@ -52,13 +53,19 @@ from minigrad.ops.shape import (
     transpose,
     unsqueeze,
 )
-from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from minigrad.random import (
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    set_rng_state,
+)
 from minigrad.serialize import load, save
 from minigrad.tensor import Tensor, bool_, float32, float64, int64
 
 # isort: split
 # nn and optim import the names above from this package, so they must come last.
-from minigrad import data, nn, optim
+from minigrad import accelerator, backends, cuda, data, nn, optim
 
 
 def exp(x: Tensor) -> Tensor:

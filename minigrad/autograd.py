@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad.device import get_backend
+from minigrad.devices import get_backend
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import random
-from minigrad.device import get_backend, normalize_device
+from minigrad.devices import get_backend, normalize_device
 from minigrad.tensor import Tensor, float32, int64
 
 DEFAULT_DTYPE = float32
@@ -124,7 +124,8 @@ def randint(low: int, high: int, size: tuple[int, ...], device: str = "cpu") -> 
     """Integers in [low, high) from the seeded generator (int64)."""
     if high <= low:
         raise ValueError(f"randint needs low < high, got low={low}, high={high}")
-    uniform = random.uniform_array(_shape((size,)), np.dtype(np.float64), normalize_device(device))
+    device = normalize_device(device)
+    uniform = random.uniform_array(_shape((size,)), np.dtype(np.float64), device)
     return Tensor._make((low + uniform * (high - low)).astype(np.int64), device, False)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import autograd
-from minigrad.device import get_backend, normalize_device
+from minigrad.devices import CPU, get_backend, normalize_device
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -167,15 +167,24 @@ class Tensor:
         return array if dtype is None else array.astype(dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable."""
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)`` (``other``'s
+        device and dtype); differentiable. ``copy=True`` returns a new tensor even when
+        nothing changes; ``non_blocking`` is accepted and has no effect (every copy here is
+        synchronous, which a non-blocking copy is allowed to be)."""
         from minigrad.ops import shape as shape_ops
 
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        non_blocking = kwargs.pop("non_blocking", False)
+        copy = kwargs.pop("copy", False)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        if not isinstance(non_blocking, bool) or not isinstance(copy, bool):
+            raise TypeError("to(): non_blocking and copy must be bools")
         for arg in args:
-            if isinstance(arg, str):
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):
                 device = arg
             else:
                 dtype = arg
@@ -184,13 +193,28 @@ class Tensor:
             result = shape_ops.Cast.apply(result, dtype=np.dtype(dtype))
         if device is not None and normalize_device(device) != self.device:
             result = shape_ops.ToDevice.apply(result, device=normalize_device(device))
-        return result
+        return result.clone() if copy and result is self else result
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device: str | int | None = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on the GPU (``device`` may be ``None``, ``0``, ``"cuda:0"``)."""
+        target = f"cuda:{device}" if isinstance(device, int) else device or "cuda"
+        return self.to(target, non_blocking=non_blocking)
+
+    @property
+    def is_cuda(self) -> bool:
+        """True on a CUDA GPU (not under the CUDA simulator, which computes on the CPU)."""
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The GPU index (0), or -1 on the CPU, as PyTorch."""
+        return -1 if self.device.type == "cpu" else 0
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -329,7 +353,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if self.device != "cpu":
+        if self.device != CPU:
             extras.append(f"device='{self.device}'")
         if self.dtype != float32 and self.dtype != int64 and self.dtype != bool_:
             extras.append(f"dtype={self.dtype}")
@@ -345,9 +369,9 @@ class Tensor:
 
 def check_same_device(tensors: Sequence[Tensor], op_name: str) -> str:
     """The one device all ``tensors`` live on, or a clear error naming both devices."""
-    device = tensors[0].device if tensors else "cpu"
+    device = tensors[0].device if tensors else CPU
     for tensor in tensors:
-        if tensor.device != device:
+        if tensor.device is not device and tensor.device != device:
             raise RuntimeError(
                 f"{op_name}: expected all tensors on one device, found {device!r} and "
                 f"{tensor.device!r}; move one with .to(device)"

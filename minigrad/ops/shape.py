@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.device import get_backend
+from minigrad.devices import get_backend
 from minigrad.tensor import Tensor, tensors_of
 
 
