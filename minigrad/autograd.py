@@ -92,7 +92,7 @@ class Function:
         ctx._freed = False
         ctx.backend = get_backend(device)  # forward reads ``self.backend.xp`` and kernels
         output_array = ctx.forward(*[t._data for t in inputs], **options)
-        needs = tuple(t.requires_grad for t in inputs)
+        needs = tuple(t._requires_grad for t in inputs)
         requires_grad = is_grad_enabled() and any(needs)
         output = _Tensor._make(output_array, device, requires_grad)
         if requires_grad:

@@ -29,33 +29,47 @@ class Tensor:
 
     __slots__ = (
         "_data",
-        "requires_grad",
+        "_requires_grad",
         "grad",
         "grad_fn",
         "device",
         "_version",
         "_retains_grad",
+        "_hooks",  # set by register_hook only: unset on the tensors ops make, for speed
         "__weakref__",
     )
     __array_priority__ = 1000  # so numpy_array * tensor defers to Tensor.__rmul__
 
     def __init__(
         self,
-        data: Any,
+        *data: Any,
         dtype: Any = None,
-        device: str = "cpu",
+        device: str | None = None,
         requires_grad: bool = False,
     ) -> None:
-        from minigrad.creation import to_device_array
+        """``Tensor(data)`` copies ``data`` like ``minigrad.tensor``; ``Tensor(2, 3)`` makes a
+        float32 tensor of shape (2, 3), as ``torch.Tensor(2, 3)`` does, filled with zeros
+        where PyTorch leaves it uninitialised."""
+        from minigrad.creation import DEFAULT_DTYPE, to_device_array
 
         device = normalize_device(device)
-        self._data = to_device_array(data, dtype, device)
+        if not data:
+            data = (0,)  # Tensor() is empty, as in PyTorch
+        if len(data) == 1 and not _is_size(data[0]):
+            self._data = to_device_array(data[0], dtype, device)
+        elif all(_is_size(d) for d in data):
+            shape = tuple(int(d) for d in data)
+            self._data = get_backend(device).xp.zeros(shape, dtype=np.dtype(dtype or DEFAULT_DTYPE))
+        else:
+            raise TypeError(
+                f"Tensor() takes one data argument or non-negative int sizes, got {data!r}"
+            )
         self.device = device
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._version = 0
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -65,7 +79,7 @@ class Tensor:
         tensor = object.__new__(cls)
         tensor._data = array
         tensor.device = device
-        tensor.requires_grad = requires_grad
+        tensor._requires_grad = requires_grad
         tensor.grad = None
         tensor.grad_fn = None
         tensor._version = 0
@@ -93,8 +107,8 @@ class Tensor:
             array, device = self.backend.asarray(value, None), self.device
         if self.requires_grad and array.dtype.kind != "f":
             raise RuntimeError(
-                f"data: a tensor that requires grad cannot take storage of dtype {array.dtype}; "
-                "only floating-point tensors can require gradients"
+                f"data: a tensor that requires grad cannot take storage of dtype {array.dtype}: "
+                "Only Tensors of floating point dtype can require gradients"
             )
         self._data, self.device = array, device
         self._version += 1
@@ -226,14 +240,26 @@ class Tensor:
         return self.to(int64)
 
     # ------------------------------------------------------------------ autograd
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.dtype.kind not in "fc":
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
+                f"Only Tensors of floating point dtype can require gradients, got {self.dtype}"
             )
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        self.requires_grad = requires_grad
+            raise RuntimeError(
+                "requires_grad can be changed only on leaf tensors: use .detach() for a "
+                "non-leaf one"
+            )
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self) -> Tensor:
@@ -242,7 +268,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def backward(
@@ -273,82 +299,6 @@ class Tensor:
             raise RuntimeError("retain_grad on a tensor that does not require grad")
         self._retains_grad = True
 
-    # ------------------------------------------------------------------ in place
-    def _check_inplace(self, name: str) -> None:
-        if self.requires_grad and self.is_leaf and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad cannot be changed in place "
-                "while grad is enabled; wrap the change in minigrad.no_grad()"
-            )
-        if self.grad_fn is not None and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: in-place change of a tensor that is part of a graph is not "
-                "supported; use the out-of-place operation"
-            )
-
-    def _set_(self, array: Any, name: str) -> Tensor:
-        self._check_inplace(name)
-        xp = self.backend.xp
-        self._storage()[...] = xp.asarray(array, dtype=self.dtype)
-        self._version += 1
-        return self
-
-    def _other_array(self, other: Tensor | Scalar | Any) -> Any:
-        if isinstance(other, Tensor):
-            check_same_device((self, other), "in-place op")
-            return other._data
-        return other
-
-    def __setitem__(self, index: Any, value: Tensor | Scalar | Any) -> None:
-        """``t[index] = value`` in place (``t.data[index] = value`` to bypass autograd)."""
-        from minigrad.ops.shape import device_index
-
-        self._check_inplace("__setitem__")
-        value = self.backend.asarray(self._other_array(value), self.dtype)
-        self._storage()[device_index(index, self.device)] = value
-        self._version += 1
-
-    def copy_(self, src: Tensor | Any) -> Tensor:
-        # Host data (numpy arrays, lists) moves to this tensor's device first: CuPy's
-        # broadcast_to accepts only CuPy arrays.
-        value = self.backend.asarray(self._other_array(src), self.dtype)
-        if value.shape not in ((), self.shape):
-            self.backend.xp.broadcast_to(value, self.shape)  # raises, naming both shapes
-        return self._set_(value, "copy_")
-
-    def zero_(self) -> Tensor:
-        return self._set_(0, "zero_")
-
-    def fill_(self, value: Scalar) -> Tensor:
-        return self._set_(value, "fill_")
-
-    def add_(self, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
-        return self._set_(self._data + alpha * self._other_array(other), "add_")
-
-    def sub_(self, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
-        return self._set_(self._data - alpha * self._other_array(other), "sub_")
-
-    def mul_(self, other: Tensor | Scalar) -> Tensor:
-        return self._set_(self._data * self._other_array(other), "mul_")
-
-    def div_(self, other: Tensor | Scalar) -> Tensor:
-        return self._set_(self._data / self._other_array(other), "div_")
-
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        return self._set_(self.backend.xp.clip(self._data, min, max), "clamp_")
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        from minigrad import random
-
-        noise = random.normal_array(self.shape, self.dtype, self.device)
-        return self._set_(noise * std + mean, "normal_")
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        from minigrad import random
-
-        noise = random.uniform_array(self.shape, self.dtype, self.device)
-        return self._set_(noise * (b - a) + a, "uniform_")
-
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
@@ -365,6 +315,10 @@ class Tensor:
 
     def __hash__(self) -> int:
         return id(self)
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 0
 
 
 def check_same_device(tensors: Sequence[Tensor], op_name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.ops import activation, elementwise, matmul, reduce, shape
+from minigrad.ops import activation, elementwise, inplace, matmul, reduce, shape
 from minigrad.ops.broadcast import expand
 from minigrad.tensor import Tensor, as_tensor_like
 
@@ -132,6 +132,7 @@ def install_tensor_methods(cls: type) -> None:
     }
     for name, method in methods.items():
         setattr(cls, name, method)
+    inplace.install(cls)
 
 
 class _MaxResult(tuple):
