@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd
+from minigrad import autograd, hooks
 from minigrad.devices import CPU, get_backend, normalize_device
 
 float32 = np.dtype(np.float32)
@@ -293,11 +293,21 @@ class Tensor:
         else:
             self.grad._data += grad._data
 
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad)`` on each backward; a returned Tensor replaces the gradient.
+        Returns a handle whose ``remove()`` unregisters it (see ``minigrad.hooks``)."""
+        return hooks.register_hook(self, hook)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose gradient ``retain_grad()`` asked to keep."""
+        return self._retains_grad
+
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` on the next backward."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad on a tensor that does not require grad")
-        self._retains_grad = True
+        self._retains_grad = self.grad_fn is not None  # a leaf keeps its .grad anyway
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
