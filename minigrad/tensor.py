@@ -108,7 +108,7 @@ class Tensor:
         if self.requires_grad and array.dtype.kind != "f":
             raise RuntimeError(
                 f"data: a tensor that requires grad cannot take storage of dtype {array.dtype}: "
-                "Only Tensors of floating point dtype can require gradients"
+                "Only Tensors of floating point and complex dtype can require gradients"
             )
         self._data, self.device = array, device
         self._version += 1
@@ -252,7 +252,8 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.dtype.kind not in "fc":
             raise RuntimeError(
-                f"Only Tensors of floating point dtype can require gradients, got {self.dtype}"
+                "Only Tensors of floating point and complex dtype can require gradients, "
+                f"got {self.dtype}"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
