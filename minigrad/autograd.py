@@ -46,12 +46,12 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode(contextlib.ContextDecorator):
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool | None) -> None:
+        self.enabled = enabled  # None: leave grad mode as it is
 
     def __enter__(self) -> None:
         self.previous = is_grad_enabled()
-        _state.grad_enabled = self.enabled
+        _state.grad_enabled = self.previous if self.enabled is None else self.enabled
 
     def __exit__(self, *exc: object) -> None:
         _state.grad_enabled = self.previous
@@ -73,9 +73,9 @@ def set_grad_enabled(enabled: bool) -> _GradMode:
 
 
 def inference_mode(mode: bool = True) -> _GradMode:
-    """PyTorch's faster ``no_grad`` for inference; here it is ``no_grad`` (``mode=False``:
-    grad mode on). Tensors made inside are ordinary tensors."""
-    return _GradMode(not mode)
+    """PyTorch's faster ``no_grad`` for inference; here it is ``no_grad`` (``mode=False``
+    changes nothing, as in PyTorch). Tensors made inside are ordinary tensors."""
+    return _GradMode(False if mode else None)
 
 
 class Function:

@@ -47,9 +47,10 @@ class Tensor:
         device: str | None = None,
         requires_grad: bool = False,
     ) -> None:
-        """``Tensor(data)`` copies ``data`` like ``minigrad.tensor``; ``Tensor(2, 3)`` makes a
-        float32 tensor of shape (2, 3), as ``torch.Tensor(2, 3)`` does, filled with zeros
-        where PyTorch leaves it uninitialised."""
+        """``Tensor(data)`` copies ``data`` like ``minigrad.tensor`` (so int data stays int64,
+        where ``torch.Tensor`` makes everything float32); ``Tensor(2, 3)`` makes a float32
+        tensor of shape (2, 3), as ``torch.Tensor(2, 3)`` does, filled with zeros where
+        PyTorch leaves it uninitialised."""
         from minigrad.creation import DEFAULT_DTYPE, to_device_array
 
         device = normalize_device(device)

@@ -204,6 +204,14 @@ def test_inference_mode_records_no_graph():
         assert not (w * 2).requires_grad
     with mg.inference_mode(False):
         assert (w * 2).requires_grad
+    with mg.no_grad(), mg.inference_mode(False):  # mode=False leaves grad mode alone
+        assert not (w * 2).requires_grad
+
+    @mg.inference_mode()
+    def predict(x):
+        return x * 2
+
+    assert not predict(w).requires_grad
 
 
 # ------------------------------------------------------------- gradients, float64 FD
