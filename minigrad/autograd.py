@@ -20,7 +20,8 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad.device import get_backend
+from minigrad.devices import get_backend
+from minigrad.hooks import run_hooks
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -45,12 +46,12 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode(contextlib.ContextDecorator):
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool | None) -> None:
+        self.enabled = enabled  # None: leave grad mode as it is
 
     def __enter__(self) -> None:
         self.previous = is_grad_enabled()
-        _state.grad_enabled = self.enabled
+        _state.grad_enabled = self.previous if self.enabled is None else self.enabled
 
     def __exit__(self, *exc: object) -> None:
         _state.grad_enabled = self.previous
@@ -69,6 +70,12 @@ def enable_grad() -> _GradMode:
 def set_grad_enabled(enabled: bool) -> _GradMode:
     """Context manager / decorator that sets grad mode to ``enabled``."""
     return _GradMode(enabled)
+
+
+def inference_mode(mode: bool = True) -> _GradMode:
+    """PyTorch's faster ``no_grad`` for inference; here it is ``no_grad`` (``mode=False``
+    changes nothing, as in PyTorch). Tensors made inside are ordinary tensors."""
+    return _GradMode(False if mode else None)
 
 
 class Function:
@@ -92,7 +99,7 @@ class Function:
         ctx._freed = False
         ctx.backend = get_backend(device)  # forward reads ``self.backend.xp`` and kernels
         output_array = ctx.forward(*[t._data for t in inputs], **options)
-        needs = tuple(t.requires_grad for t in inputs)
+        needs = tuple(t._requires_grad for t in inputs)
         requires_grad = is_grad_enabled() and any(needs)
         output = _Tensor._make(output_array, device, requires_grad)
         if requires_grad:
@@ -203,22 +210,34 @@ def run_backward(
 
     Without ``inputs``: accumulate into the ``.grad`` of every leaf that requires grad.
     With ``inputs``: return their gradients instead and touch no ``.grad``.
+    A tensor's hooks see its total gradient once, before it goes further (as PyTorch's).
     """
     targets = None if inputs is None else {id(t) for t in inputs}
     order, _keep_alive = _topological_order(roots, targets)
     node_grads: dict[Function, Tensor] = {}
+    node_tensors: dict[Function, Tensor] = {}
+    leaf_grads: dict[int, tuple[Tensor, Tensor]] = {}
     captured: dict[int, Tensor] = {}
 
     def deliver(tensor: Tensor, grad: Tensor) -> None:
-        if targets is not None and id(tensor) in targets:
-            captured[id(tensor)] = captured[id(tensor)] + grad if id(tensor) in captured else grad
-        if tensor.grad_fn is not None:
-            node = tensor.grad_fn
+        node = tensor.grad_fn
+        if node is not None:
             node_grads[node] = node_grads[node] + grad if node in node_grads else grad
-            if targets is None and tensor._retains_grad:
-                tensor._accumulate_grad(grad if create_graph else grad.detach())
-        elif targets is None and tensor.requires_grad:
+            node_tensors[node] = tensor
+        elif targets is None or id(tensor) in targets:
+            if id(tensor) in leaf_grads:
+                grad = leaf_grads[id(tensor)][1] + grad
+            leaf_grads[id(tensor)] = (tensor, grad)
+
+    def finish(tensor: Tensor, grad: Tensor) -> Tensor:
+        """``tensor``'s gradient is complete: run its hooks, then keep or return it."""
+        grad = run_hooks(tensor, grad)
+        if targets is not None:
+            if id(tensor) in targets:
+                captured[id(tensor)] = grad
+        elif tensor.grad_fn is None or tensor._retains_grad:
             tensor._accumulate_grad(grad if create_graph else grad.detach())
+        return grad
 
     with set_grad_enabled(create_graph):
         for root, grad in zip(roots, root_grads, strict=True):
@@ -227,6 +246,7 @@ def run_backward(
             grad = node_grads.pop(node, None)
             if grad is None:
                 continue
+            grad = finish(node_tensors.pop(node), grad)
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -242,6 +262,12 @@ def run_backward(
                     deliver(tensor, input_grad)
             if not retain_graph:
                 node._free()
+        # Targets whose own node reaches no other target were pruned from the walk.
+        for node, grad in node_grads.items():
+            if targets is not None and id(node_tensors[node]) in targets:
+                finish(node_tensors[node], grad)
+        for tensor, grad in leaf_grads.values():
+            finish(tensor, grad)
     if inputs is None:
         return None
     return [captured.get(id(t)) for t in inputs]

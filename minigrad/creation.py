@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import random
-from minigrad.device import get_backend, normalize_device
+from minigrad.devices import get_backend, normalize_device
 from minigrad.tensor import Tensor, float32, int64
 
 DEFAULT_DTYPE = float32
@@ -124,7 +124,8 @@ def randint(low: int, high: int, size: tuple[int, ...], device: str = "cpu") -> 
     """Integers in [low, high) from the seeded generator (int64)."""
     if high <= low:
         raise ValueError(f"randint needs low < high, got low={low}, high={high}")
-    uniform = random.uniform_array(_shape((size,)), np.dtype(np.float64), normalize_device(device))
+    device = normalize_device(device)
+    uniform = random.uniform_array(_shape((size,)), np.dtype(np.float64), device)
     return Tensor._make((low + uniform * (high - low)).astype(np.int64), device, False)
 
 
@@ -152,3 +153,95 @@ def randn_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) ->
 
 def rand_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _like(rand, other, dtype, requires_grad)
+
+
+def empty(
+    *size: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of ``size``, zero-filled (PyTorch leaves it uninitialised; zeros are as
+    fast here and make a forgotten fill show up as zeros, not as noise)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _like(zeros, other, dtype, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor that shares ``array``'s memory (changes show through both ways)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: array must be numeric or bool, got dtype {array.dtype}")
+    return Tensor._make(array, normalize_device("cpu"), False)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+    """``data`` as a tensor, sharing memory where it can: a Tensor of the asked dtype and
+    device comes back as it is, a numpy array on the CPU is shared as by ``from_numpy``."""
+    device = normalize_device(device)
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and device == "cpu" and (dtype is None or data.dtype == dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+# ------------------------------------------------------------ Tensor.new_*: same device/dtype
+def _new_options(self: Tensor, dtype: Any, device: Any) -> dict[str, Any]:
+    return {"dtype": dtype or self.dtype, "device": self.device if device is None else device}
+
+
+def new_zeros(
+    self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return zeros(*size, requires_grad=requires_grad, **_new_options(self, dtype, device))
+
+
+def new_ones(
+    self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return ones(*size, requires_grad=requires_grad, **_new_options(self, dtype, device))
+
+
+def new_empty(
+    self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return empty(*size, requires_grad=requires_grad, **_new_options(self, dtype, device))
+
+
+def new_full(
+    self: Tensor,
+    size: Any,
+    fill_value: float,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return full(size, fill_value, requires_grad=requires_grad, **_new_options(self, dtype, device))
+
+
+def new_tensor(
+    self: Tensor, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A copy of ``data`` with this tensor's dtype and device unless told otherwise."""
+    return tensor(data, requires_grad=requires_grad, **_new_options(self, dtype, device))
+
+
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """The float dtype that Python floats and the factories use (float32 unless set)."""
+    global DEFAULT_DTYPE
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" or dtype.itemsize < 4:
+        raise TypeError(f"default dtype must be float32 or float64, got {dtype}")
+    DEFAULT_DTYPE = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    return DEFAULT_DTYPE
+
+
+for _method in (new_zeros, new_ones, new_empty, new_full, new_tensor):
+    setattr(Tensor, _method.__name__, _method)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.device import get_backend, normalize_device
+from minigrad.devices import get_backend, normalize_device
 
 _DEFAULT_SEED = 0
 _seed = _DEFAULT_SEED
@@ -21,13 +21,23 @@ def _generator(device: str) -> Any:
     return _generators[device]
 
 
-def manual_seed(seed: int) -> None:
-    """Seed every device's generator (like ``torch.manual_seed``)."""
+def manual_seed(seed: int) -> DefaultGenerator:
+    """Seed every device's generator (like ``torch.manual_seed``); returns the generator."""
     global _seed
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    _seed = seed
+    _seed = _checked_seed(seed)
     _generators.clear()
+    return default_generator
+
+
+def seed_device(device: str, seed: int) -> None:
+    """Seed only ``device``'s generator (``minigrad.cuda.manual_seed``)."""
+    _generators[device] = get_backend(device).make_rng(_checked_seed(seed))
+
+
+def _checked_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return seed
 
 
 def initial_seed() -> int:
@@ -52,7 +62,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
     _seed = int(state["seed"])
     _generators.clear()
     for device, device_state in state["devices"].items():
-        get_backend(normalize_device(device)).set_rng_state(_generator(device), device_state)
+        device = normalize_device(device)
+        get_backend(device).set_rng_state(_generator(device), device_state)
 
 
 def normal_array(shape: tuple[int, ...], dtype: Any, device: str) -> Any:
@@ -63,3 +74,30 @@ def normal_array(shape: tuple[int, ...], dtype: Any, device: str) -> Any:
 def uniform_array(shape: tuple[int, ...], dtype: Any, device: str) -> Any:
     """Samples from U[0, 1) as a raw array on ``device``."""
     return get_backend(device).uniform(_generator(device), tuple(shape), dtype)
+
+
+class DefaultGenerator:
+    """The generators of every device, behind ``torch.Generator``'s method names.
+
+    ``manual_seed`` returns it, as PyTorch returns its default generator. Its state is
+    :func:`get_rng_state`'s dict, not a byte tensor.
+    """
+
+    def manual_seed(self, seed: int) -> DefaultGenerator:
+        return manual_seed(seed)
+
+    def initial_seed(self) -> int:
+        return initial_seed()
+
+    def get_state(self) -> dict[str, Any]:
+        return get_rng_state()
+
+    def set_state(self, state: dict[str, Any]) -> DefaultGenerator:
+        set_rng_state(state)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<minigrad default generator, seed {_seed}>"
+
+
+default_generator = DefaultGenerator()

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd
-from minigrad.device import get_backend, normalize_device
+from minigrad import autograd, hooks
+from minigrad.devices import CPU, get_backend, normalize_device
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -29,33 +29,48 @@ class Tensor:
 
     __slots__ = (
         "_data",
-        "requires_grad",
+        "_requires_grad",
         "grad",
         "grad_fn",
         "device",
         "_version",
         "_retains_grad",
+        "_hooks",  # set by register_hook only: unset on the tensors ops make, for speed
         "__weakref__",
     )
     __array_priority__ = 1000  # so numpy_array * tensor defers to Tensor.__rmul__
 
     def __init__(
         self,
-        data: Any,
+        *data: Any,
         dtype: Any = None,
-        device: str = "cpu",
+        device: str | None = None,
         requires_grad: bool = False,
     ) -> None:
-        from minigrad.creation import to_device_array
+        """``Tensor(data)`` copies ``data`` like ``minigrad.tensor`` (so int data stays int64,
+        where ``torch.Tensor`` makes everything float32); ``Tensor(2, 3)`` makes a float32
+        tensor of shape (2, 3), as ``torch.Tensor(2, 3)`` does, filled with zeros where
+        PyTorch leaves it uninitialised."""
+        from minigrad.creation import DEFAULT_DTYPE, to_device_array
 
         device = normalize_device(device)
-        self._data = to_device_array(data, dtype, device)
+        if not data:
+            data = (0,)  # Tensor() is empty, as in PyTorch
+        if len(data) == 1 and not _is_size(data[0]):
+            self._data = to_device_array(data[0], dtype, device)
+        elif all(_is_size(d) for d in data):
+            shape = tuple(int(d) for d in data)
+            self._data = get_backend(device).xp.zeros(shape, dtype=np.dtype(dtype or DEFAULT_DTYPE))
+        else:
+            raise TypeError(
+                f"Tensor() takes one data argument or non-negative int sizes, got {data!r}"
+            )
         self.device = device
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._version = 0
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -65,7 +80,7 @@ class Tensor:
         tensor = object.__new__(cls)
         tensor._data = array
         tensor.device = device
-        tensor.requires_grad = requires_grad
+        tensor._requires_grad = requires_grad
         tensor.grad = None
         tensor.grad_fn = None
         tensor._version = 0
@@ -93,8 +108,8 @@ class Tensor:
             array, device = self.backend.asarray(value, None), self.device
         if self.requires_grad and array.dtype.kind != "f":
             raise RuntimeError(
-                f"data: a tensor that requires grad cannot take storage of dtype {array.dtype}; "
-                "only floating-point tensors can require gradients"
+                f"data: a tensor that requires grad cannot take storage of dtype {array.dtype}: "
+                "Only Tensors of floating point and complex dtype can require gradients"
             )
         self._data, self.device = array, device
         self._version += 1
@@ -167,15 +182,24 @@ class Tensor:
         return array if dtype is None else array.astype(dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable."""
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)`` (``other``'s
+        device and dtype); differentiable. ``copy=True`` returns a new tensor even when
+        nothing changes; ``non_blocking`` is accepted and has no effect (every copy here is
+        synchronous, which a non-blocking copy is allowed to be)."""
         from minigrad.ops import shape as shape_ops
 
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        non_blocking = kwargs.pop("non_blocking", False)
+        copy = kwargs.pop("copy", False)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        if not isinstance(non_blocking, bool) or not isinstance(copy, bool):
+            raise TypeError("to(): non_blocking and copy must be bools")
         for arg in args:
-            if isinstance(arg, str):
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):
                 device = arg
             else:
                 dtype = arg
@@ -184,13 +208,28 @@ class Tensor:
             result = shape_ops.Cast.apply(result, dtype=np.dtype(dtype))
         if device is not None and normalize_device(device) != self.device:
             result = shape_ops.ToDevice.apply(result, device=normalize_device(device))
-        return result
+        return result.clone() if copy and result is self else result
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device: str | int | None = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on the GPU (``device`` may be ``None``, ``0``, ``"cuda:0"``)."""
+        target = f"cuda:{device}" if isinstance(device, int) else device or "cuda"
+        return self.to(target, non_blocking=non_blocking)
+
+    @property
+    def is_cuda(self) -> bool:
+        """True on a CUDA GPU (not under the CUDA simulator, which computes on the CPU)."""
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The GPU index (0), or -1 on the CPU, as PyTorch."""
+        return -1 if self.device.type == "cpu" else 0
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -202,14 +241,27 @@ class Tensor:
         return self.to(int64)
 
     # ------------------------------------------------------------------ autograd
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.dtype.kind not in "fc":
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
+                "Only Tensors of floating point and complex dtype can require gradients, "
+                f"got {self.dtype}"
             )
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        self.requires_grad = requires_grad
+            raise RuntimeError(
+                "requires_grad can be changed only on leaf tensors: use .detach() for a "
+                "non-leaf one"
+            )
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self) -> Tensor:
@@ -218,7 +270,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def backward(
@@ -243,93 +295,27 @@ class Tensor:
         else:
             self.grad._data += grad._data
 
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad)`` on each backward; a returned Tensor replaces the gradient.
+        Returns a handle whose ``remove()`` unregisters it (see ``minigrad.hooks``)."""
+        return hooks.register_hook(self, hook)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose gradient ``retain_grad()`` asked to keep."""
+        return self._retains_grad
+
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` on the next backward."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad on a tensor that does not require grad")
-        self._retains_grad = True
-
-    # ------------------------------------------------------------------ in place
-    def _check_inplace(self, name: str) -> None:
-        if self.requires_grad and self.is_leaf and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad cannot be changed in place "
-                "while grad is enabled; wrap the change in minigrad.no_grad()"
-            )
-        if self.grad_fn is not None and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: in-place change of a tensor that is part of a graph is not "
-                "supported; use the out-of-place operation"
-            )
-
-    def _set_(self, array: Any, name: str) -> Tensor:
-        self._check_inplace(name)
-        xp = self.backend.xp
-        self._storage()[...] = xp.asarray(array, dtype=self.dtype)
-        self._version += 1
-        return self
-
-    def _other_array(self, other: Tensor | Scalar | Any) -> Any:
-        if isinstance(other, Tensor):
-            check_same_device((self, other), "in-place op")
-            return other._data
-        return other
-
-    def __setitem__(self, index: Any, value: Tensor | Scalar | Any) -> None:
-        """``t[index] = value`` in place (``t.data[index] = value`` to bypass autograd)."""
-        from minigrad.ops.shape import device_index
-
-        self._check_inplace("__setitem__")
-        value = self.backend.asarray(self._other_array(value), self.dtype)
-        self._storage()[device_index(index, self.device)] = value
-        self._version += 1
-
-    def copy_(self, src: Tensor | Any) -> Tensor:
-        # Host data (numpy arrays, lists) moves to this tensor's device first: CuPy's
-        # broadcast_to accepts only CuPy arrays.
-        value = self.backend.asarray(self._other_array(src), self.dtype)
-        if value.shape not in ((), self.shape):
-            self.backend.xp.broadcast_to(value, self.shape)  # raises, naming both shapes
-        return self._set_(value, "copy_")
-
-    def zero_(self) -> Tensor:
-        return self._set_(0, "zero_")
-
-    def fill_(self, value: Scalar) -> Tensor:
-        return self._set_(value, "fill_")
-
-    def add_(self, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
-        return self._set_(self._data + alpha * self._other_array(other), "add_")
-
-    def sub_(self, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
-        return self._set_(self._data - alpha * self._other_array(other), "sub_")
-
-    def mul_(self, other: Tensor | Scalar) -> Tensor:
-        return self._set_(self._data * self._other_array(other), "mul_")
-
-    def div_(self, other: Tensor | Scalar) -> Tensor:
-        return self._set_(self._data / self._other_array(other), "div_")
-
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        return self._set_(self.backend.xp.clip(self._data, min, max), "clamp_")
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        from minigrad import random
-
-        noise = random.normal_array(self.shape, self.dtype, self.device)
-        return self._set_(noise * std + mean, "normal_")
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        from minigrad import random
-
-        noise = random.uniform_array(self.shape, self.dtype, self.device)
-        return self._set_(noise * (b - a) + a, "uniform_")
+        self._retains_grad = self.grad_fn is not None  # a leaf keeps its .grad anyway
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if self.device != "cpu":
+        if self.device != CPU:
             extras.append(f"device='{self.device}'")
         if self.dtype != float32 and self.dtype != int64 and self.dtype != bool_:
             extras.append(f"dtype={self.dtype}")
@@ -343,11 +329,15 @@ class Tensor:
         return id(self)
 
 
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 0
+
+
 def check_same_device(tensors: Sequence[Tensor], op_name: str) -> str:
     """The one device all ``tensors`` live on, or a clear error naming both devices."""
-    device = tensors[0].device if tensors else "cpu"
+    device = tensors[0].device if tensors else CPU
     for tensor in tensors:
-        if tensor.device != device:
+        if tensor.device is not device and tensor.device != device:
             raise RuntimeError(
                 f"{op_name}: expected all tensors on one device, found {device!r} and "
                 f"{tensor.device!r}; move one with .to(device)"

@@ -195,7 +195,7 @@ def _bench_module():
 @pytest.mark.skipif(not SIMULATED, reason="on a GPU, run bench/gpu.py itself")
 def test_gpu_bench_code_paths_run_on_the_simulator():
     bench = _bench_module()
-    cuda = mg.device.get_backend(DEVICE)
+    cuda = mg.devices.get_backend(DEVICE)
 
     def no_sync():
         return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.ops import activation, elementwise, matmul, reduce, shape
+import numpy as np
+
+from minigrad.ops import activation, compare, elementwise, inplace, matmul, reduce, shape
 from minigrad.ops.broadcast import expand
 from minigrad.tensor import Tensor, as_tensor_like
 
@@ -52,14 +54,6 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
     return elementwise.Clamp.apply(x, low=min, high=max)
 
 
-def _compare(op: str):
-    def method(self: Tensor, other: Any) -> Tensor:
-        other_data = other._data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(self._data, op)(other_data), self.device, False)
-
-    return method
-
-
 def install_tensor_methods(cls: type) -> None:
     """Attach the operator overloads and methods to ``Tensor`` (PyTorch's names)."""
     methods = {
@@ -78,12 +72,6 @@ def install_tensor_methods(cls: type) -> None:
         "__neg__": lambda self: elementwise.Neg.apply(self),
         "__abs__": lambda self: elementwise.Abs.apply(self),
         "__getitem__": shape.getitem,
-        "__lt__": _compare("__lt__"),
-        "__le__": _compare("__le__"),
-        "__gt__": _compare("__gt__"),
-        "__ge__": _compare("__ge__"),
-        "__eq__": _compare("__eq__"),
-        "__ne__": _compare("__ne__"),
         "add": _binary(elementwise.Add),
         "sub": _binary(elementwise.Sub),
         "mul": _binary(elementwise.Mul),
@@ -108,8 +96,8 @@ def install_tensor_methods(cls: type) -> None:
         "var": reduce.var,
         "amax": reduce.amax,
         "amin": reduce.amin,
-        "max": _max_or_min(reduce.amax, reduce.argmax, maximum),
-        "min": _max_or_min(reduce.amin, reduce.argmin, minimum),
+        "max": reduce.max_or_min(reduce.amax, reduce.argmax, maximum),
+        "min": reduce.max_or_min(reduce.amin, reduce.argmin, minimum),
         "argmax": reduce.argmax,
         "argmin": reduce.argmin,
         "logsumexp": reduce.logsumexp,
@@ -129,29 +117,62 @@ def install_tensor_methods(cls: type) -> None:
         "clone": lambda self: self * 1 if self.requires_grad else self.detach()._copy(),
         "_copy": lambda self: Tensor._make(self._data.copy(), self.device, False),
         "T": property(lambda self: self.permute(*reversed(range(self.ndim)))),
+        "t": _t,
+        "mm": _matmul_of_ndim(2, "mm"),
+        "bmm": _matmul_of_ndim(3, "bmm"),
+        "view_as": lambda self, other: shape.reshape(self, other.shape),
+        "reshape_as": lambda self, other: shape.reshape(self, other.shape),
+        "expand_as": lambda self, other: expand(self, *other.shape),
+        "split": shape.split,
+        "chunk": shape.chunk,
+        "unbind": shape.unbind,
+        "std": lambda self, dim=None, keepdim=False, correction=1: reduce.var(
+            self, dim, keepdim, correction
+        ).sqrt(),
+        "square": lambda self: self * self,
+        "masked_fill": masked_fill,
+        "type_as": lambda self, other: self.to(other.dtype),
+        "int": lambda self: self.to(np.dtype(np.int32)),
+        "bool": lambda self: self.to(np.dtype(np.bool_)),
+        "is_floating_point": lambda self: self.dtype.kind == "f",
+        "nelement": lambda self: self.numel(),
+        "element_size": lambda self: self.dtype.itemsize,
+        "stride": _stride,
+        "is_contiguous": lambda self: bool(self._data.flags.c_contiguous),
+        "contiguous": shape.contiguous,
+        **compare.METHODS,
     }
     for name, method in methods.items():
         setattr(cls, name, method)
+    inplace.install(cls)
 
 
-class _MaxResult(tuple):
-    """``(values, indices)`` like PyTorch's ``max(dim=...)``; also ``.values``/``.indices``."""
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
+def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``value`` where the bool ``mask`` holds, ``x`` elsewhere (differentiable in ``x``)."""
+    if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
+        raise TypeError("masked_fill: mask must be a bool Tensor")
+    return where(mask, as_tensor_like(value, x), x)
 
 
-def _max_or_min(reduce_fn, arg_fn, pairwise):
-    def method(self: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-        if isinstance(dim, Tensor):
-            return pairwise(self, dim)
-        if dim is None:
-            return reduce_fn(self)
-        return _MaxResult((reduce_fn(self, dim, keepdim), arg_fn(self, dim, keepdim)))
+def _t(x: Tensor) -> Tensor:
+    """The transpose of a matrix (a vector or scalar comes back as it is), as PyTorch."""
+    if x.ndim > 2:
+        raise ValueError(f"t() expects a tensor of at most 2 dims, got shape {x.shape}; use mT")
+    return shape.transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def _matmul_of_ndim(ndim: int, name: str):
+    def method(self: Tensor, other: Tensor) -> Tensor:
+        if self.ndim != ndim or other.ndim != ndim:
+            raise ValueError(
+                f"{name} expects two {ndim}-d tensors, got shapes {self.shape} and {other.shape}"
+            )
+        return matmul.matmul(self, other)
 
     return method
+
+
+def _stride(x: Tensor, dim: int | None = None) -> Any:
+    """Strides in elements, as PyTorch counts them (numpy counts bytes)."""
+    strides = tuple(step // x.dtype.itemsize for step in x._data.strides)
+    return strides if dim is None else strides[dim]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from minigrad.autograd import Function
 from minigrad.ops.broadcast import expand
@@ -202,3 +203,52 @@ def norm(x: Tensor, p: float = 2, dim: Dim = None, keepdim: bool = False) -> Ten
     if p <= 0:
         raise ValueError(f"norm: p must be > 0, got {p}")
     return sum(x.abs() ** p, axes, keepdim) ** (1.0 / p)
+
+
+class MaxResult(tuple):
+    """``(values, indices)`` like PyTorch's ``max(dim)``; also ``.values`` / ``.indices``."""
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
+    """``x`` picked at ``indices`` (same ndim as ``x``, size 1 along ``dim``); the gradient
+    goes back to exactly the picked elements."""
+    from minigrad.ops.shape import GetItem
+
+    axis = dim % x.ndim
+    xp = x.backend.xp
+    index = tuple(
+        indices._data
+        if a == axis
+        else xp.arange(n).reshape([n if b == a else 1 for b in range(x.ndim)])
+        for a, n in enumerate(x.shape)
+    )
+    return GetItem.apply(x, index=index)
+
+
+def max_or_min(reduce_fn: Any, arg_fn: Any, pairwise: Any) -> Any:
+    """PyTorch's ``max``/``min`` method: over everything (ties share the gradient evenly,
+    like ``amax``), along ``dim`` (values and indices; the gradient goes to the returned
+    index only, the first extreme), or elementwise against another tensor."""
+
+    def method(self: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+        if isinstance(dim, Tensor):
+            return pairwise(self, dim)
+        if dim is None:
+            return reduce_fn(self)
+        if self.ndim == 0:
+            return MaxResult((self, Tensor._make(self.backend.xp.asarray(0), self.device, False)))
+        indices = arg_fn(self, dim, keepdim=True)
+        values = take_along_dim(self, indices, dim)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return MaxResult((values, indices))
+
+    return method

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.device import get_backend
+from minigrad.devices import get_backend
 from minigrad.tensor import Tensor, tensors_of
 
 
@@ -243,3 +243,56 @@ def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
     if x.shape[axis] != 1:
         return x
     return reshape(x, *x.shape[:axis], *x.shape[axis + 1 :])
+
+
+def split(
+    x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
+    """Pieces of ``x`` along ``dim``: each ``split_size`` long (the last may be shorter),
+    or of the given section lengths. Each piece is a differentiable slice."""
+    axis = dim % x.ndim
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        starts = list(range(0, length, split_size_or_sections))
+        sizes = [min(split_size_or_sections, length - start) for start in starts]
+    else:
+        sizes = [int(size) for size in split_size_or_sections]
+        if sum(sizes) != length or any(size < 0 for size in sizes):
+            raise ValueError(
+                f"split: sections {sizes} must add up to the size {length} of dim {dim}"
+            )
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    lead = (slice(None),) * axis
+    pieces = zip(starts, sizes, strict=True)
+    return tuple(x[lead + (slice(start, start + size),)] for start, size in pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` pieces along ``dim`` of ceil(size / chunks) each (fewer when it divides so)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    return split(x, max(1, -(-x.shape[dim % x.ndim] // chunks)), dim)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices of ``x`` along ``dim``, that dim removed."""
+    axis = dim % x.ndim
+    lead = (slice(None),) * axis
+    return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
+
+
+class Contiguous(Function):
+    """y = x stored in row-major order;   dL/dx = dL/dy"""
+
+    def forward(self, x):
+        return self.backend.xp.ascontiguousarray(x)
+
+    def backward(self, grad):
+        return grad
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """``x`` itself when stored row-major, else a row-major copy (as PyTorch)."""
+    return x if x._data.flags.c_contiguous else Contiguous.apply(x)
