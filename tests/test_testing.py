@@ -147,3 +147,25 @@ def test_bad_arguments():
         assert_gradients_match(Square.apply, x, order=3)
     with pytest.raises(TypeError, match=r"inputs\[1\] must be a Tensor, got list"):
         assert_gradients_match(lambda a, b: a, x, [1.0])
+
+
+def test_the_readme_example_runs_and_catches_a_slip():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Test your own gradients", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    namespace["test_cube"]()  # hypothesis runs the examples
+
+    cube = namespace["Cube"]
+
+    class SlippedCube(cube):
+        def backward(self, grad):
+            (x,) = self.saved_inputs
+            return grad * 2 * x * x
+
+    x = mg.tensor([0.5, -1.5], dtype=mg.float64, requires_grad=True)
+    with pytest.raises(AssertionError, match=r"input\[0\]\[1\] is 4.5 by .* but 6.75 numerically"):
+        assert_gradients_match(SlippedCube.apply, x)
