@@ -66,8 +66,11 @@ class StorageType:
 
 def _bytes_from_latin1(text: str, encoding: str = "latin1") -> bytes:
     """Protocol-2 pickles store ``bytes`` as ``_codecs.encode(text, "latin1")``."""
-    if encoding not in ("latin1", "latin-1"):
-        raise pickle.UnpicklingError(f"_codecs.encode with encoding {encoding!r} is not allowed")
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(
+            f"_codecs.encode({type(text).__name__}, {encoding!r}) is not allowed: only "
+            "(str, 'latin1'), which is how protocol 2 writes bytes"
+        )
     return text.encode("latin1")
 
 

@@ -305,6 +305,7 @@ def test_torch_checkpoint_loads_bit_for_bit(tmp_path):
         "ints": [torch.arange(5, dtype=dtype) for dtype in (torch.int32, torch.uint8, torch.int8)],
         "mask": torch.tensor([True, False, True]),
         "parameter": torch.nn.Parameter(torch.randn(2)),
+        "plain": {"bytes": b"\x00\xffab", "set": {1, 2}, "size": base.shape, "complex": 1 + 2j},
     }
     path = tmp_path / "torch.pth"
     torch.save(checkpoint, path)
@@ -326,6 +327,8 @@ def test_torch_checkpoint_loads_bit_for_bit(tmp_path):
     assert np.shares_memory(loaded["view"].numpy(), loaded["base"].numpy())
     assert isinstance(loaded["parameter"], nn.Parameter) and loaded["parameter"].requires_grad
     assert loaded["epoch"] == 7
+    assert loaded["plain"] == {**checkpoint["plain"], "size": (4, 6)}
+    assert type(loaded["plain"]["size"]) is tuple
 
     saved_optimizer = optimizer.state_dict()
     assert loaded["optimizer"]["param_groups"] == saved_optimizer["param_groups"]
