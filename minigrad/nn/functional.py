@@ -232,7 +232,8 @@ def binary_cross_entropy_with_logits(
 def binary_cross_entropy(p: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """ℓ = -[y log p + (1 - y) log(1 - p)], logs clamped at -100 like PyTorch."""
     _check_same_shape(p, target, "binary_cross_entropy")
-    low, high = float(p.data.min()) if p.numel() else 0.0, float(p.data.max()) if p.numel() else 1.0
+    values = p._data
+    low, high = (float(values.min()), float(values.max())) if p.numel() else (0.0, 1.0)
     if low < 0 or high > 1:
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
@@ -253,10 +254,10 @@ def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tens
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold int class indices, got {target.dtype}")
     classes = log_probs.shape[1]
-    if target.numel() and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
+    if target.numel() and (int(target._data.min()) < 0 or int(target._data.max()) >= classes):
         raise ValueError(f"nll_loss: target values must be in [0, {classes}), got out of range")
     rows = log_probs.backend.xp.arange(log_probs.shape[0])
-    return _reduce(-log_probs[rows, target.data], reduction)
+    return _reduce(-log_probs[rows, target._data], reduction)
 
 
 def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
