@@ -74,8 +74,9 @@ def _bytes_from_latin1(text: str, encoding: str = "latin1") -> bytes:
     return text.encode("latin1")
 
 
-#: Every global a PyTorch file may name. Storage classes and the two tensor rebuilders
-#: are filled in per file by :class:`_RestrictedUnpickler`; these never change.
+#: Every global a PyTorch file may name, and what it means here. The two tensor
+#: rebuilders, ``torch._utils._rebuild_tensor_v2`` and ``_rebuild_parameter``, are
+#: :class:`_RestrictedUnpickler`'s own methods, since they need the file's storages.
 ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): OrderedDict,
     ("torch", "Size"): tuple,  # torch.Size((2, 3)) is a tuple subclass
@@ -124,14 +125,18 @@ class _RestrictedUnpickler(pickle._Unpickler):
 
     def _load_build(self) -> None:
         state, target = self.stack[-1], self.stack[-2]
-        if type(target) is not OrderedDict or not isinstance(state, dict):
+        if (
+            type(target) is not OrderedDict
+            or not isinstance(state, dict)
+            or not all(isinstance(key, str) for key in state)
+        ):
             raise pickle.UnpicklingError(
                 f"refusing to set attributes of a {type(target).__name__} from "
                 f"{self.archive.name}: only an OrderedDict's metadata may be set"
             )
         self.stack.pop()
-        for key, value in state.items():
-            setattr(target, str(key), value)
+        # Into __dict__, not setattr: a key such as "__class__" stays a plain entry.
+        vars(target).update(state)
 
     dispatch[pickle.BUILD[0]] = _load_build
 

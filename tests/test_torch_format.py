@@ -122,6 +122,14 @@ def test_setting_attributes_is_refused_except_on_ordered_dicts(tmp_path):
         mg.load(path)
 
 
+def test_ordered_dict_metadata_is_kept_but_cannot_change_its_class(tmp_path):
+    path = tmp_path / "meta.pt"
+    state = b"}(V_metadata\n}V__class__\nc__builtin__\nset\nu"
+    _pt_file(path, b"\x80\x02ccollections\nOrderedDict\n)R" + state + b"b.")
+    loaded = mg.load(path)
+    assert type(loaded) is OrderedDict and loaded._metadata == {}
+
+
 @pytest.mark.parametrize(
     "offset, size, stride",
     [
