@@ -78,7 +78,12 @@ class _PickleWriter:
         elif isinstance(value, str):
             self.text(value)
         elif isinstance(value, Tensor | np.ndarray):
-            self.tensor(value, key_path)
+            from minigrad.nn.parameter import Parameter  # minigrad.nn loads after this module
+
+            if isinstance(value, Parameter):
+                self.parameter(value, key_path)
+            else:
+                self.tensor(value, key_path)
         elif isinstance(value, dict):
             if isinstance(value, OrderedDict):
                 self.global_("collections", "OrderedDict")
@@ -128,6 +133,16 @@ class _PickleWriter:
 
     def global_(self, module: str, name: str) -> None:
         self.out += pickle.GLOBAL + f"{module}\n{name}\n".encode("ascii")
+
+    def parameter(self, value: Tensor, key_path: str) -> None:
+        """``_rebuild_parameter(tensor, requires_grad, {})``, as ``Parameter.__reduce_ex__``."""
+        self.global_("torch._utils", "_rebuild_parameter")
+        self.out += pickle.MARK
+        self.tensor(value.detach(), key_path)  # same storage: a tied plain tensor stays tied
+        self.out += pickle.NEWTRUE if value.requires_grad else pickle.NEWFALSE
+        self.global_("collections", "OrderedDict")
+        self.out += pickle.EMPTY_TUPLE + pickle.REDUCE
+        self.out += pickle.TUPLE + pickle.REDUCE
 
     def tensor(self, value: Tensor | np.ndarray, key_path: str) -> None:
         """``_rebuild_tensor_v2(storage, 0, shape, contiguous strides, requires_grad, {})``."""

@@ -227,6 +227,16 @@ def test_numpy_values_become_tensors_and_numbers(tmp_path):
     assert restored["i"] == 4 and type(restored["i"]) is int
 
 
+def test_parameters_come_back_as_parameters(tmp_path):
+    path = tmp_path / "params.pt"
+    frozen = nn.Parameter(mg.ones(2), requires_grad=False)
+    mg.save({"w": nn.Parameter(mg.arange(3.0)), "frozen": frozen}, path)
+    restored = mg.load(path)
+    assert isinstance(restored["w"], nn.Parameter) and restored["w"].requires_grad
+    assert restored["w"].tolist() == [0.0, 1.0, 2.0]
+    assert isinstance(restored["frozen"], nn.Parameter) and not restored["frozen"].requires_grad
+
+
 def test_tied_tensors_stay_tied(tmp_path):
     shared = mg.randn(3, 3)
     path = tmp_path / "tied.pt"
@@ -364,6 +374,13 @@ def test_our_checkpoint_loads_in_torch_with_weights_only(tmp_path):
         assert loaded[key] == original[key]
     first, second = loaded["tied"]
     assert first.untyped_storage().data_ptr() == second.untyped_storage().data_ptr()
+
+    path = tmp_path / "parameters.pt"
+    layer = nn.Linear(3, 2)
+    mg.save(list(layer.parameters()), path)
+    weight, bias = torch.load(path, weights_only=True)
+    assert isinstance(weight, torch.nn.Parameter) and weight.requires_grad
+    np.testing.assert_array_equal(weight.detach().numpy(), layer.weight.numpy())
 
 
 def test_torch_state_dict_loads_into_our_matching_module(tmp_path):
