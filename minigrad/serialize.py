@@ -67,7 +67,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 def load(
-    f: str | os.PathLike[str] | IO[bytes], map_location: Any = None, weights_only: bool = True
+    f: str | os.PathLike[str] | IO[bytes], map_location: Any = None, *, weights_only: bool = True
 ) -> Any:
     """Read a checkpoint written by ``save`` or by ``torch.save``, whatever its suffix.
 
@@ -113,7 +113,9 @@ def _file_kind(f: str | os.PathLike[str] | IO[bytes]) -> str:
         with zipfile.ZipFile(f) as zipped:
             return "torch" if torch_format.torch_prefix(zipped) else "npz"
     except zipfile.BadZipFile:
-        return "npz"
+        # A damaged archive: its name is all that is left to say which reader should report it.
+        named_torch = Path(getattr(f, "name", f)).suffix.lower() in TORCH_SUFFIXES
+        return "torch" if named_torch else "npz"
     finally:
         if hasattr(f, "seek"):
             f.seek(start)

@@ -280,7 +280,12 @@ def torch_prefix(zipped: zipfile.ZipFile) -> str:
 def load(source: str | os.PathLike[str] | IO[bytes], place: Placer) -> Any:
     """Read a ``torch.save`` zip archive; ``place`` puts each tensor on its device."""
     name = os.fspath(source) if isinstance(source, str | os.PathLike) else repr(source)
-    with zipfile.ZipFile(source) as zipped:
-        archive = _Archive(zipped, name)
-        with zipped.open(archive.prefix + "data.pkl") as stream:
-            return _RestrictedUnpickler(stream, archive, place).load()
+    try:
+        with zipfile.ZipFile(source) as zipped:
+            archive = _Archive(zipped, name)
+            with zipped.open(archive.prefix + "data.pkl") as stream:
+                return _RestrictedUnpickler(stream, archive, place).load()
+    except (zipfile.BadZipFile, EOFError, KeyError) as error:
+        raise ValueError(
+            f"{name}: not a readable PyTorch checkpoint (damaged or truncated: {error})"
+        ) from None

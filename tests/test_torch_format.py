@@ -163,6 +163,27 @@ def test_legacy_format_is_refused_clearly(tmp_path):
         mg.load(path)
 
 
+def test_damaged_checkpoints_are_one_clear_error(tmp_path):
+    path = tmp_path / "model.pt"
+    values = np.arange(1000.0)
+    mg.save({"w": mg.tensor(values, dtype=mg.float64)}, path)
+    whole = path.read_bytes()
+
+    path.write_bytes(whole[: len(whole) // 2])  # a copy cut short
+    with pytest.raises(ValueError, match=r"model.pt: not a readable PyTorch checkpoint"):
+        mg.load(path)
+
+    flipped = bytearray(whole)
+    flipped[whole.index(values.tobytes()) + 100] ^= 0xFF  # one bit of rot in a storage
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match=r"model.pt: not a readable .*CRC"):
+        mg.load(path)
+
+    _pt_file(path, _tensor_pickle(0, (4,), (1,))[:-3], FOUR_FLOATS)  # the pickle cut short
+    with pytest.raises(ValueError, match=r"model.pt: not a readable PyTorch checkpoint"):
+        mg.load(path)
+
+
 # ------------------------------------------------------------------ round trips, no torch
 def _checkpoint() -> dict:
     rng = np.random.default_rng(0)
