@@ -101,6 +101,8 @@ def tensors(
     memory: ``"contiguous"``, ``"transposed"`` (a view with reversed strides) or
     ``"strided"`` (every other element of a larger array), so kernels meet the views
     users hand them. Floating tensors are leaves that require grad unless told not to.
+    Two tensors drawn in one example may hold the same values (hypothesis repeats its
+    draws): offset one where a tie would matter, as in ``maximum(a, b + 0.05)``.
     """
     st, hnp = _hypothesis()
     for layout in layouts:
