@@ -18,7 +18,27 @@ from minigrad.tensor import Tensor, float64
 
 
 class GradcheckError(AssertionError):
-    """Analytic and numerical gradients disagree."""
+    """Analytic and numerical gradients disagree.
+
+    ``output`` and ``input`` number the offending pair; ``output_index`` and
+    ``input_index`` locate the worst entry in each tensor's shape, where backpropagation
+    gave ``analytical`` and finite differences ``numerical``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        output: int,
+        input: int,
+        output_index: tuple[int, ...],
+        input_index: tuple[int, ...],
+        analytical: float,
+        numerical: float,
+    ) -> None:
+        super().__init__(message)
+        self.output, self.input = output, input
+        self.output_index, self.input_index = output_index, input_index
+        self.analytical, self.numerical = analytical, numerical
 
 
 def _as_outputs(value: Tensor | Sequence[Tensor]) -> list[Tensor]:
@@ -112,19 +132,36 @@ def gradcheck(
     inputs = _check_inputs(inputs)
     numerical = numerical_jacobians(fn, inputs, eps)
     analytical = analytical_jacobians(fn, inputs)
+    output_shapes = [out.shape for out in _as_outputs(fn(*inputs))]
     for k, (num_row, ana_row) in enumerate(zip(numerical, analytical, strict=True)):
         for i, (num, ana) in enumerate(zip(num_row, ana_row, strict=True)):
             if not np.allclose(ana, num, atol=atol, rtol=rtol):
-                worst = np.unravel_index(np.argmax(np.abs(ana - num)), ana.shape)
                 if not raise_exception:
                     return False
+                # The entry furthest outside the tolerance, located in both tensors' shapes.
+                row, col = np.unravel_index(
+                    np.argmax(np.abs(ana - num) - rtol * np.abs(num)), ana.shape
+                )
+                out_at = _index(row, output_shapes[k])
+                in_at = _index(col, inputs[i].shape)
                 raise GradcheckError(
-                    f"Jacobian mismatch for output {k} with respect to input {i}: at "
-                    f"(output element, input element) {tuple(int(w) for w in worst)} "
-                    f"analytical {ana[worst]:.8g} vs numerical {num[worst]:.8g}\n"
-                    f"analytical:\n{ana}\nnumerical:\n{num}"
+                    f"Jacobian mismatch for output {k} with respect to input {i}: "
+                    f"d output[{k}]{list(out_at)} / d input[{i}]{list(in_at)} is "
+                    f"analytical {ana[row, col]:.8g} vs numerical {num[row, col]:.8g}\n"
+                    f"analytical:\n{ana}\nnumerical:\n{num}",
+                    k,
+                    i,
+                    out_at,
+                    in_at,
+                    float(ana[row, col]),
+                    float(num[row, col]),
                 )
     return True
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Element ``flat`` of a row-major tensor of ``shape`` as a multi-index (``()`` for 0-d)."""
+    return tuple(int(i) for i in np.unravel_index(int(flat), shape)) if shape else ()
 
 
 def gradgradcheck(

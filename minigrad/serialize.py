@@ -1,5 +1,9 @@
 """``save`` / ``load``: nested containers of tensors and numbers in one ``.npz``, no pickle.
 
+(``.pt`` / ``.pth`` paths get PyTorch's zip format instead: ``torch_format.py`` reads it
+through an allow-list, ``torch_format_writer.py`` writes it; ``load`` tells the kinds apart
+by their contents, not their names.)
+
 A saved file is an ordinary numpy ``.npz`` archive that ``np.load(path,
 allow_pickle=False)`` opens. It holds
 
@@ -21,24 +25,35 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from minigrad import torch_format, torch_format_writer
 from minigrad.atomic_file import write_atomically
+from minigrad.map_location import placer
 
 FORMAT_NAME = "minigrad.save"
 FORMAT_VERSION = 1
 _STRUCTURE_KEY = "__minigrad__"
+TORCH_SUFFIXES = (".pt", ".pth")
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` (nested dicts/lists/tuples of Tensors, arrays, numbers) to ``path``.
 
-    ``path`` is written exactly as given (no ``.npz`` suffix is added). Raises
-    ``TypeError`` naming the key path of the first value that cannot be stored.
+    ``path`` is written exactly as given (no ``.npz`` suffix is added). A ``.pt`` or
+    ``.pth`` path gets PyTorch's zip format instead, which ``torch.load(path,
+    weights_only=True)`` reads. Raises ``TypeError`` naming the key path of the first
+    value that cannot be stored.
     """
+    if Path(path).suffix.lower() in TORCH_SUFFIXES:
+        torch_format_writer.save(obj, path)
+        return
     arrays: dict[str, np.ndarray] = {}
     root = _encode(obj, "obj", arrays)
     header = json.dumps(
@@ -51,8 +66,77 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     _write_atomically(Path(path), entries)
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Read an object written by ``save``; Tensors come back as CPU Tensors."""
+def load(
+    f: str | os.PathLike[str] | IO[bytes], map_location: Any = None, *, weights_only: bool = True
+) -> Any:
+    """Read a checkpoint written by ``save`` or by ``torch.save``, whatever its suffix.
+
+    ``map_location`` places the tensors as in PyTorch (see ``minigrad/map_location.py``):
+    ``None`` (where they were saved; our ``.npz`` files hold CPU tensors), a device, a
+    dict ``{saved location: device}`` or a callable. Nothing is ever unpickled freely:
+    PyTorch files go through an allow-list of tensors, OrderedDicts and plain containers,
+    which is PyTorch's ``weights_only=True``. ``weights_only=False`` is accepted for
+    scripts that pass it, but reads the same way: a file that needs more is refused with
+    an error naming the global it asked for.
+    """
+    if not isinstance(weights_only, bool):
+        raise TypeError(f"weights_only must be True or False, got {weights_only!r}")
+    place = placer(map_location)
+    kind = _file_kind(f)
+    if kind == "torch":
+        return torch_format.load(f, place)
+    if kind == "legacy torch":
+        raise ValueError(
+            f"{f} is in PyTorch's legacy (pre-1.6) format, which minigrad cannot read; "
+            "re-save it with torch.save(torch.load(path), path) in a current PyTorch"
+        )
+    return _place_tensors(_load_npz(f), place)
+
+
+def _file_kind(f: str | os.PathLike[str] | IO[bytes]) -> str:
+    """"torch" (a zip with a data.pkl), "legacy torch" (a bare pickle) or "npz" (the rest)."""
+    if hasattr(f, "read"):
+        start = f.tell()
+        magic = f.read(4)
+        f.seek(start)
+    else:
+        try:
+            with open(f, "rb") as stream:
+                magic = stream.read(4)
+        except OSError:
+            return "npz"  # np.load reports the missing file with its own message
+    if magic[:1] == pickle.PROTO:
+        return "legacy torch"
+    if magic != b"PK\x03\x04":
+        return "npz"
+    try:
+        with zipfile.ZipFile(f) as zipped:
+            return "torch" if torch_format.torch_prefix(zipped) else "npz"
+    except zipfile.BadZipFile:
+        # A damaged archive: its name is all that is left to say which reader should report it.
+        named_torch = Path(getattr(f, "name", f)).suffix.lower() in TORCH_SUFFIXES
+        return "torch" if named_torch else "npz"
+    finally:
+        if hasattr(f, "seek"):
+            f.seek(start)
+
+
+def _place_tensors(value: Any, place: Callable[[Any, str], Any]) -> Any:
+    """Every Tensor in the tree put where ``map_location`` says (``.npz`` tensors are CPU)."""
+    from minigrad.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        placed = place(value.detach(), "cpu")
+        return placed.requires_grad_(True) if value.requires_grad else placed
+    if isinstance(value, dict):
+        return type(value)((key, _place_tensors(item, place)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return type(value)(_place_tensors(item, place) for item in value)
+    return value
+
+
+def _load_npz(path: str | os.PathLike[str] | IO[bytes]) -> Any:
+    """Read an object written by ``save`` to a ``.npz`` file; Tensors come back on the CPU."""
     with np.load(path, allow_pickle=False) as archive:
         if _STRUCTURE_KEY not in archive.files:
             raise ValueError(

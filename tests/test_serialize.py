@@ -153,3 +153,128 @@ def test_load_rejects_foreign_archives(tmp_path):
     np.savez(path, x=np.zeros(3))
     with pytest.raises(ValueError, match="not one written by minigrad.save"):
         load(path)
+
+
+# ---------------------------------------------------------------- map_location, weights_only
+class _DeviceObject:
+    """Stands in for torch.device / minigrad.device: a ``type`` and a printable name."""
+
+    def __init__(self, name: str) -> None:
+        self.type = name.split(":")[0]
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _saved_on(tmp_path, location: str):
+    """A .pt file whose one tensor says it was saved on ``location``."""
+    from minigrad import torch_format_writer
+
+    path = tmp_path / "located.pt"
+    torch_format_writer.save({"w": Tensor(np.arange(3.0))}, path)
+    with zipfile.ZipFile(path) as zipped:
+        records = {name: zipped.read(name) for name in zipped.namelist()}
+    cpu = b"X\x03\x00\x00\x00cpu"
+    assert records["archive/data.pkl"].count(cpu) == 1
+    records["archive/data.pkl"] = records["archive/data.pkl"].replace(
+        cpu, b"X" + len(location).to_bytes(4, "little") + location.encode()
+    )
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, data in records.items():
+            zipped.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "map_location",
+    ["cpu", _DeviceObject("cpu"), {"cpu": "cpu"}, {"cuda:0": "cpu"}, lambda storage, loc: storage],
+    ids=["str", "device", "dict", "unrelated-dict", "callable"],
+)
+@pytest.mark.parametrize("suffix", [".npz", ".pt"])
+def test_map_location_forms_keep_cpu_checkpoints_on_the_cpu(tmp_path, map_location, suffix):
+    path = tmp_path / f"checkpoint{suffix}"
+    weight = Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    save({"w": weight, "epoch": 3}, path)
+    restored = load(path, map_location=map_location)
+    assert restored["epoch"] == 3
+    assert restored["w"].device == "cpu" and restored["w"].requires_grad
+    assert restored["w"].is_leaf
+    np.testing.assert_array_equal(restored["w"].numpy(), weight.numpy())
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".pt"])
+def test_map_location_callable_sees_each_tensor_and_its_location(tmp_path, suffix):
+    path = tmp_path / f"checkpoint{suffix}"
+    save({"a": Tensor(np.ones(2)), "b": [Tensor(np.zeros(3))]}, path)
+    seen = []
+
+    def doubled(storage, location):
+        seen.append((storage.shape, location))
+        return storage * 2
+
+    restored = load(path, map_location=doubled)
+    assert sorted(seen) == [((2,), "cpu"), ((3,), "cpu")]
+    assert restored["a"].tolist() == [2.0, 2.0] and restored["b"][0].tolist() == [0.0] * 3
+
+
+def test_tensors_saved_on_a_gpu_load_where_map_location_says(tmp_path):
+    path = _saved_on(tmp_path, "cuda:0")
+    for map_location in ("cpu", {"cuda:0": "cpu"}, lambda storage, loc: storage):
+        assert load(path, map_location=map_location)["w"].device == "cpu"
+    seen = []
+    load(path, map_location=lambda storage, loc: seen.append(loc) or storage)
+    assert seen == ["cuda:0"]
+
+
+def test_tensors_saved_on_a_gpu_without_one_name_map_location(tmp_path):
+    from minigrad.device import get_backend
+
+    try:
+        get_backend("cuda")
+        pytest.skip("a GPU is here: the tensor would load onto it")
+    except RuntimeError:
+        pass
+    message = r"saved on 'cuda:0' needs device 'cuda'.*map_location='cpu'"
+    with pytest.raises(RuntimeError, match=message):
+        load(_saved_on(tmp_path, "cuda:0"))
+
+
+def test_tensors_from_a_device_we_lack_are_refused_unless_mapped(tmp_path):
+    path = _saved_on(tmp_path, "mps")
+    with pytest.raises(ValueError, match=r"saved on 'mps', a device minigrad does not have"):
+        load(path)
+    assert load(path, map_location={"mps": "cpu"})["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "map_location, error, message",
+    [
+        (5, TypeError, r"map_location must be None, a device .*got map_location 5 of type int"),
+        ("gpu", ValueError, r"got map_location 'gpu', which is no device"),
+        ({"cpu": 3}, TypeError, r"got map_location\['cpu'\] 3 of type int"),
+        (_DeviceObject("tpu"), ValueError, r"got map_location 'tpu', which is no device"),
+        (Tensor, TypeError, r"got map_location <class"),
+    ],
+)
+def test_meaningless_map_locations_are_refused(tmp_path, map_location, error, message):
+    path = tmp_path / "checkpoint.npz"
+    save({"w": Tensor(np.ones(2))}, path)
+    with pytest.raises(error, match=message):
+        load(path, map_location=map_location)
+
+
+def test_map_location_callable_must_return_a_matching_tensor(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save({"w": Tensor(np.ones(2))}, path)
+    with pytest.raises(TypeError, match=r"callable returned ndarray .*must return a Tensor"):
+        load(path, map_location=lambda storage, loc: storage.numpy())
+
+
+def test_weights_only(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save({"w": Tensor(np.ones(2))}, path)
+    # False reads the same allow-listed way (a file that needs more is still refused).
+    assert load(path, weights_only=False)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="weights_only must be True or False, got 'yes'"):
+        load(path, weights_only="yes")
