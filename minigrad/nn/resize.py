@@ -56,31 +56,33 @@ def _output_size(
     return out, (float(factors[0]), float(factors[1]))  # type: ignore[return-value]
 
 
-def _source_step(size_in: int, size_out: int, factor: float | None) -> np.float32:
-    # PyTorch's kernels compute the step in float32; doing the same keeps indices equal.
-    return np.float32(1.0 / factor) if factor is not None else np.float32(size_in / size_out)
+def _source_step(size_in: int, size_out: int, factor: float | None, dtype: type) -> Any:
+    # PyTorch computes source positions in float32 for nearest and in the input's precision
+    # for bilinear; doing the same keeps indices and weights equal to its own.
+    return dtype(1.0 / factor) if factor is not None else dtype(size_in / size_out)
 
 
 def _nearest_index(size_in: int, size_out: int, factor: float | None, exact: bool) -> np.ndarray:
     positions = np.arange(size_out, dtype=np.float32) + np.float32(0.5 if exact else 0.0)
-    src = np.floor(positions * _source_step(size_in, size_out, factor)).astype(np.int64)
+    step = _source_step(size_in, size_out, factor, np.float32)
+    src = np.floor(positions * step).astype(np.int64)
     return np.minimum(src, size_in - 1)
 
 
 def _linear_weights(
-    size_in: int, size_out: int, factor: float | None, align_corners: bool
+    size_in: int, size_out: int, factor: float | None, align_corners: bool, dtype: type
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(low index, high index, weight λ of the high one) per output position."""
-    positions = np.arange(size_out, dtype=np.float32)
+    positions = np.arange(size_out, dtype=dtype)
     if align_corners:
-        step = np.float32((size_in - 1) / (size_out - 1)) if size_out > 1 else np.float32(0)
+        step = dtype((size_in - 1) / (size_out - 1)) if size_out > 1 else dtype(0)
         src = positions * step
     else:
-        step = _source_step(size_in, size_out, factor)
-        src = np.maximum(step * (positions + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+        step = _source_step(size_in, size_out, factor, dtype)
+        src = np.maximum(step * (positions + dtype(0.5)) - dtype(0.5), dtype(0))
     low = src.astype(np.int64)
     high = low + (low < size_in - 1)
-    return low, high, (src - low).astype(np.float64)
+    return low, high, src - low
 
 
 def _gather(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
@@ -134,7 +136,9 @@ def interpolate(
     y = input
     for axis, size_in, size_out, factor in zip((2, 3), in_hw, out_hw, factors, strict=True):
         if mode == "bilinear":
-            low, high, weight = _linear_weights(size_in, size_out, factor, bool(align_corners))
+            low, high, weight = _linear_weights(
+                size_in, size_out, factor, bool(align_corners), input.dtype.type
+            )
             y = _mix(y, axis, low, high, weight)
         elif size_in != size_out:
             y = _gather(y, axis, _nearest_index(size_in, size_out, factor, mode != "nearest"))
