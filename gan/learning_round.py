@@ -85,7 +85,7 @@ def frozen(module: nn.Module) -> Iterator[nn.Module]:
     """
     params = list(module.parameters())
     flags = [param.requires_grad for param in params]
-    saved = [(buffer, buffer.data.copy()) for buffer in module.buffers()]
+    saved = [(buffer, buffer.detach().clone()) for buffer in module.buffers()]
     for param in params:
         param.requires_grad_(False)
     try:

@@ -299,12 +299,12 @@ def _default_root_grad(output: Tensor, given: Tensor | None, name: str) -> Tenso
     from minigrad.tensor import Tensor
 
     if given is None:
-        if output.data.size != 1:
+        if output._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; got shape "
                 f"{output.shape}: pass {name} (a tensor of that shape)"
             )
-        return Tensor._make(output.backend.xp.ones_like(output.data), output.device, False)
+        return Tensor._make(output.backend.xp.ones_like(output._data), output.device, False)
     if tuple(given.shape) != tuple(output.shape):
         raise ValueError(f"{name} has shape {given.shape} but the output has shape {output.shape}")
     return given

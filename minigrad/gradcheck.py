@@ -57,7 +57,7 @@ def numerical_jacobians(
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             continue
-        array = t.data  # nudged in place, element by element (works for any strides)
+        array = t._data  # nudged in place, element by element (works for any strides)
         for j, position in enumerate(np.ndindex(*t.shape)):
             original = array[position].item()
             array[position] = original + eps

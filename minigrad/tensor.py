@@ -74,14 +74,36 @@ class Tensor:
 
     # ------------------------------------------------------------------ storage
     @property
-    def data(self) -> Any:
-        """The raw device array (numpy on the CPU). Assigning it counts as an in-place change."""
-        return self._data
+    def data(self) -> Tensor:
+        """A detached Tensor sharing this tensor's storage, as PyTorch's ``.data``.
+
+        In-place changes made through it (``w.data.normal_(0, 0.02)``) change this tensor's
+        values but are hidden from autograd: a backward that saved this tensor will not
+        notice them. ``detach()`` and ``no_grad()`` are the safer spellings; ``numpy()``
+        gives a host array.
+        """
+        return Tensor._make(self._storage(), self.device, False)
 
     @data.setter
-    def data(self, array: Any) -> None:
-        self._data = array
+    def data(self, value: Tensor | Any) -> None:
+        """``t.data = other`` makes ``t`` use ``other``'s storage (a Tensor, or an array)."""
+        if isinstance(value, Tensor):
+            array, device = value._storage(), value.device
+        else:
+            array, device = self.backend.asarray(value, None), self.device
+        if self.requires_grad and array.dtype.kind != "f":
+            raise RuntimeError(
+                f"data: a tensor that requires grad cannot take storage of dtype {array.dtype}; "
+                "only floating-point tensors can require gradients"
+            )
+        self._data, self.device = array, device
         self._version += 1
+
+    def _storage(self) -> Any:
+        """The device array, made writable first: numpy gives 0-d results as scalars."""
+        if isinstance(self._data, np.generic):
+            self._data = np.asarray(self._data)
+        return self._data
 
     @property
     def backend(self) -> ModuleType:
@@ -243,7 +265,7 @@ class Tensor:
     def _set_(self, array: Any, name: str) -> Tensor:
         self._check_inplace(name)
         xp = self.backend.xp
-        self._data[...] = xp.asarray(array, dtype=self.dtype)
+        self._storage()[...] = xp.asarray(array, dtype=self.dtype)
         self._version += 1
         return self
 
@@ -252,6 +274,15 @@ class Tensor:
             check_same_device((self, other), "in-place op")
             return other._data
         return other
+
+    def __setitem__(self, index: Any, value: Tensor | Scalar | Any) -> None:
+        """``t[index] = value`` in place (``t.data[index] = value`` to bypass autograd)."""
+        from minigrad.ops.shape import device_index
+
+        self._check_inplace("__setitem__")
+        value = self.backend.asarray(self._other_array(value), self.dtype)
+        self._storage()[device_index(index, self.device)] = value
+        self._version += 1
 
     def copy_(self, src: Tensor | Any) -> Tensor:
         # Host data (numpy arrays, lists) moves to this tensor's device first: CuPy's

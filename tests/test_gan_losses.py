@@ -108,8 +108,8 @@ def test_gradient_penalty_parameter_gradient_matches_finite_differences():
     numeric = np.zeros_like(analytic)
     step = 1e-6
     for index in np.ndindex(*analytic.shape):
-        original = weight.data[index]
-        weight.data[index] = original + step  # raw array edit: no graph, no version bump
+        original = weight.data[index].item()
+        weight.data[index] = original + step  # through .data: no graph, no version bump
         up = penalty().item()
         weight.data[index] = original - step
         down = penalty().item()

@@ -66,7 +66,7 @@ def test_unary(name, shape, seed, transposed):
     fn, second = UNARY[name]
     x = leaf(shape, seed, transposed=transposed)
     if name == "clamp":  # keep away from the clamp's corners at ±1
-        x.data[np.abs(np.abs(x.data) - 1.0) < 0.1] *= 1.3
+        x.data[(x.data.abs() - 1.0).abs() < 0.1] *= 1.3
     check_both(fn, x, second_order=second)
 
 
@@ -226,7 +226,7 @@ def test_pooling_and_upsampling(seed, data):
     padding = data.draw(st.integers(0, k // 2))
     h, w = data.draw(st.integers(k, k + 3)), data.draw(st.integers(k, k + 3))
     x = leaf((2, 2, h, w), seed)
-    x.data += np.arange(x.numel()).reshape(x.shape) * 1e-3  # no ties inside a window
+    x.data += mg.arange(x.numel(), dtype=x.dtype).reshape(x.shape) * 1e-3  # no ties in a window
     check_both(lambda a: F.max_pool2d(a, k, stride, padding) ** 2, x)
     check_both(lambda a: F.avg_pool2d(a, k, stride, padding) ** 2, x)
     check_both(lambda a: F.interpolate(a, scale_factor=2) ** 2, x)

@@ -346,7 +346,7 @@ def test_resuming_a_schedule_needs_initial_lr() -> None:
 def test_adam_accepts_a_strided_gradient() -> None:
     strided, contiguous = nn.Parameter(np.ones((2, 3))), nn.Parameter(np.ones((2, 3)))
     strided.grad = mg.tensor(np.arange(6.0).reshape(3, 2), dtype=mg.float64).T
-    assert not strided.grad.data.flags.c_contiguous
+    assert not strided.grad.numpy().flags.c_contiguous
     contiguous.grad = mg.tensor(np.arange(6.0).reshape(3, 2).T.copy(), dtype=mg.float64)
     optim.Adam([strided, contiguous], lr=0.1).step()
     np.testing.assert_array_equal(strided.numpy(), contiguous.numpy())

@@ -170,7 +170,7 @@ def load_idx_dataset(
     # The Tensor constructor copies while converting uint8 -> float32; dividing that fresh
     # array in place then saves a second pass over the 188 MB of training images.
     pixels = Tensor(images.reshape(len(images), 1, height, width), dtype=np.float32)
-    pixels.data /= np.float32(255)
+    pixels._data /= np.float32(255)
     return TensorDataset(pixels, labels.astype(np.int64))
 
 

@@ -355,5 +355,5 @@ def zero_param_grad(param: Tensor, set_to_none: bool) -> None:
 def _move_in_place(tensor: Tensor, target: str | np.dtype) -> None:
     """Swap ``tensor``'s array for one on the target device or dtype, keeping the object."""
     moved = tensor.detach().to(target)
-    tensor.data = moved.data  # the setter bumps the version: the old values are gone
-    tensor.device = moved.device
+    tensor._data, tensor.device = moved._data, moved.device
+    tensor._version += 1  # the old values are gone

@@ -29,7 +29,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if not isinstance(like, Tensor):
         raise TypeError("where: at least one of a, b must be a Tensor")
     mask = (
-        condition.data if isinstance(condition, Tensor) else like.backend.asarray(condition, None)
+        condition._data if isinstance(condition, Tensor) else like.backend.asarray(condition, None)
     )
     if mask.dtype.kind != "b":
         raise TypeError(f"where: condition must be bool, got dtype {mask.dtype}")
@@ -54,8 +54,8 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 def _compare(op: str):
     def method(self: Tensor, other: Any) -> Tensor:
-        other_data = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(self.data, op)(other_data), self.device, False)
+        other_data = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(self._data, op)(other_data), self.device, False)
 
     return method
 
@@ -127,7 +127,7 @@ def install_tensor_methods(cls: type) -> None:
         "expand": expand,
         "broadcast_to": expand,
         "clone": lambda self: self * 1 if self.requires_grad else self.detach()._copy(),
-        "_copy": lambda self: Tensor._make(self.data.copy(), self.device, False),
+        "_copy": lambda self: Tensor._make(self._data.copy(), self.device, False),
         "T": property(lambda self: self.permute(*reversed(range(self.ndim)))),
     }
     for name, method in methods.items():

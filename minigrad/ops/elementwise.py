@@ -214,7 +214,7 @@ class Minimum(Function):
 
 
 def _split_by_winner(grad: Tensor, a: Tensor, b: Tensor, wins) -> tuple[Tensor, Tensor]:
-    share_a = wins(a.data, b.data) + 0.5 * (a.data == b.data)
+    share_a = wins(a._data, b._data) + 0.5 * (a._data == b._data)
     share_a = _constant(share_a.astype(grad.dtype), grad)
     return unbroadcast(grad * share_a, a.shape), unbroadcast(grad * (1 - share_a), b.shape)
 
@@ -232,7 +232,7 @@ class Clamp(Function):
         (x,) = self.saved_inputs
         inside = self.backend.xp.ones(x.shape, dtype=bool)
         if self.low is not None:
-            inside &= x.data >= self.low
+            inside &= x._data >= self.low
         if self.high is not None:
-            inside &= x.data <= self.high
+            inside &= x._data <= self.high
         return grad * _constant(inside.astype(grad.dtype), grad)

@@ -63,8 +63,8 @@ class Amax(Function):
 
     def backward(self, grad):
         (x,) = self.saved_inputs
-        extreme = self.output.data.reshape(_keepdim_shape(x.shape, self.axes))
-        winners = x.data == extreme
+        extreme = self.output._data.reshape(_keepdim_shape(x.shape, self.axes))
+        winners = x._data == extreme
         share = winners / winners.sum(axis=self.axes, keepdims=True)
         mask = Tensor._make(share.astype(grad.dtype), grad.device, False)
         return _spread(grad, x.shape, self.axes) * mask
@@ -100,9 +100,9 @@ def amin(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``dim`` is None); no gradient."""
     if dim is None:
-        return Tensor._make(x.backend.argmax(x.data.reshape(-1), 0), x.device, False)
+        return Tensor._make(x.backend.argmax(x._data.reshape(-1), 0), x.device, False)
     axis = normalize_dims(dim, x.ndim)[0]
-    indices = x.backend.argmax(x.data, axis)
+    indices = x.backend.argmax(x._data, axis)
     if keepdim:
         indices = x.backend.xp.expand_dims(indices, axis)
     return Tensor._make(indices, x.device, False)
@@ -116,7 +116,7 @@ def logsumexp(x: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     """log Σ e^x, shifted by the (constant) maximum so nothing overflows."""
     axes = normalize_dims(dim, x.ndim)
     shift = amax(x.detach(), axes, keepdim=True)
-    shift = Tensor._make(x.backend.xp.nan_to_num(shift.data, neginf=0.0), x.device, False)
+    shift = Tensor._make(x.backend.xp.nan_to_num(shift._data, neginf=0.0), x.device, False)
     result = sum((x - shift).exp(), axes, keepdim=True).log() + shift
     return (
         result
@@ -182,7 +182,7 @@ class Norm2(Function):
         (x,) = self.saved_inputs
         norm = self.output.reshape(_keepdim_shape(x.shape, self.axes))
         xp = self.backend.xp
-        zero = norm.data == 0
+        zero = norm._data == 0
         one_t = Tensor._make(xp.ones((), dtype=x.dtype), x.device, False)
         zero_t = Tensor._make(xp.zeros((), dtype=x.dtype), x.device, False)
         safe_norm = Where.apply(one_t, norm, condition=zero)

@@ -76,21 +76,21 @@ def _is_advanced(index: Any) -> bool:
     return any(hasattr(part, "shape") and part.ndim > 0 for part in parts)
 
 
-def _device_index(index: Any, device: str) -> Any:
+def device_index(index: Any, device: str) -> Any:
     """Turn Tensor / list parts of an index into device arrays."""
     if isinstance(index, tuple):
-        return tuple(_device_index(part, device) for part in index)
+        return tuple(device_index(part, device) for part in index)
     if isinstance(index, Tensor):
         if index.dtype.kind not in "biu":
             raise IndexError(f"tensors used as indices must be int or bool, got {index.dtype}")
-        return index.data
+        return index._data
     if isinstance(index, list):
         return get_backend(device).asarray(np.asarray(index), None)
     return index
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    return GetItem.apply(x, index=_device_index(index, x.device))
+    return GetItem.apply(x, index=device_index(index, x.device))
 
 
 class Cat(Function):

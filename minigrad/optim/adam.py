@@ -41,7 +41,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, group: dict[str, Any], param: Tensor, state: dict[str, Any]) -> None:
-        array = param.data
+        array = param._data
         if not state:
             xp = param.backend.xp
             state["step"] = 0
@@ -50,7 +50,7 @@ class Adam(Optimizer):
         state["step"] += 1
         beta1, beta2 = group["betas"]
         # The kernel reads the gradient flat; a backward may leave a strided view.
-        grad = param.backend.xp.ascontiguousarray(param.grad.data)
+        grad = param.backend.xp.ascontiguousarray(param.grad._data)
         param.backend.adam_update(
             array,
             grad,
@@ -63,9 +63,8 @@ class Adam(Optimizer):
             group["eps"],
             group["weight_decay"],
         )
-        # The kernel wrote into the array; assigning it back records the in-place change
-        # (Tensor.data's setter bumps the version counter).
-        param.data = array
+        # The kernel wrote into the array: record the in-place change.
+        param._version += 1
 
 
 class AdamW(Adam):

@@ -42,9 +42,9 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, group: dict[str, Any], param: Tensor, state: dict[str, Any]) -> None:
-        step = param.grad.data
+        step = param.grad._data
         if group["weight_decay"] != 0:
-            step = step + group["weight_decay"] * param.data
+            step = step + group["weight_decay"] * param._data
         momentum = group["momentum"]
         if momentum != 0:
             buffer = state.get("momentum_buffer")
@@ -54,5 +54,5 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * step
             step = step + momentum * buffer if group["nesterov"] else buffer
-        # Augmented assignment goes through Tensor.data's setter, which bumps the version.
-        param.data -= group["lr"] * step
+        param._data -= group["lr"] * step
+        param._version += 1  # an in-place change: a graph that saved param must notice
