@@ -124,3 +124,24 @@ def test_bilinear_interpolate_passes_gradchecks():
     x = mg.tensor(np.random.default_rng(2).normal(size=(1, 2, 3, 4)), requires_grad=True)
     assert mg.gradcheck(lambda t: F.interpolate(t, size=(5, 3), mode="bilinear"), [x])
     assert mg.gradgradcheck(lambda t: F.interpolate(t, size=(5, 3), mode="bilinear"), [x])
+
+
+def test_module_to_takes_pytorch_spellings():
+    class Named:  # any object whose str() names a device, as minigrad.device(...) does
+        def __str__(self):
+            return "cpu"
+
+    model = nn.BatchNorm1d(3)
+    assert model.to("cpu", mg.float64) is model and model.weight.dtype == np.float64
+    assert model.running_var.dtype == np.float64
+    assert model.num_batches_tracked.dtype == np.int64  # integer buffers are not cast
+    model.to(mg.ones(1, dtype=mg.float32))
+    assert model.weight.dtype == np.float32
+    model.to(device=Named(), dtype=mg.float64, non_blocking=True)
+    assert model.weight.dtype == np.float64 and model.weight.device == "cpu"
+    with pytest.raises(TypeError, match="floating dtype"):
+        model.to(mg.int64)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        model.to(memory_format="channels_last")
+    with pytest.raises(ValueError, match="device"):
+        model.to("tpu")
