@@ -156,3 +156,19 @@ def test_loss_weights_are_buffers_that_move_with_the_module():
     criterion = nn.CrossEntropyLoss(weight=mg.tensor(CLASS_WEIGHT, dtype=mg.float32))
     assert list(criterion.state_dict()) == ["weight"]
     assert criterion.double().weight.dtype == np.float64
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target):
+    log_p = np.log(RNG.dirichlet(np.ones(5), size=4))
+    q = RNG.dirichlet(np.ones(5), size=4)
+    q[0, 1] = 0.0  # a zero target term contributes nothing
+    target = np.log(q + 1e-3) if log_target else q
+    ours_in, theirs_in = _pair(log_p)
+    ours = nn.KLDivLoss(reduction, log_target)(ours_in, mg.tensor(target))
+    theirs = torch.nn.KLDivLoss(reduction=reduction, log_target=log_target)(
+        theirs_in, torch.tensor(target)
+    )
+    _same_value_and_grad(ours, theirs, ours_in, theirs_in)

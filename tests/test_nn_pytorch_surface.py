@@ -145,3 +145,36 @@ def test_module_to_takes_pytorch_spellings():
         model.to(memory_format="channels_last")
     with pytest.raises(ValueError, match="device"):
         model.to("tpu")
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("ELU(alpha=0.7)", "ELU(alpha=0.7)"),
+        ("SiLU()", "SiLU()"),
+        ("Softplus(beta=2.0, threshold=5.0)", "Softplus(beta=2.0, threshold=5.0)"),
+        ("Softmax(dim=1)", "Softmax(dim=1)"),
+        ("LogSoftmax(dim=0)", "LogSoftmax(dim=0)"),
+        ("Identity(7, key=1)", "Identity(7, key=1)"),
+    ],
+)
+def test_more_activation_modules_match_torch(ours, theirs):
+    torch = pytest.importorskip("torch")
+    array = np.random.default_rng(3).normal(size=(4, 5)) * 6
+    ours_layer, theirs_layer = eval("nn." + ours), eval("torch.nn." + theirs)  # noqa: S307
+    assert repr(ours_layer) == repr(theirs_layer)
+    x, t = mg.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+    weights = np.random.default_rng(4).normal(size=array.shape)
+    (ours_layer(x) * mg.tensor(weights)).sum().backward()
+    (theirs_layer(t) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours_layer(x).numpy(), theirs_layer(t).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-12)
+
+
+def test_one_hot_like_torch():
+    labels = mg.tensor(np.array([[0, 3], [2, 1]]))
+    expected = [[[1, 0, 0, 0], [0, 0, 0, 1]], [[0, 0, 1, 0], [0, 1, 0, 0]]]
+    assert F.one_hot(labels).tolist() == expected
+    assert F.one_hot(labels, 5).shape == (2, 2, 5) and F.one_hot(labels).dtype == np.int64
+    with pytest.raises(ValueError, match="num_classes"):
+        F.one_hot(labels, 3)

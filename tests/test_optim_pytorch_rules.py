@@ -1,4 +1,5 @@
-"""Adadelta, RMSprop, AdamW against PyTorch in float64, and PyTorch-style custom optimizers."""
+"""Adadelta, RMSprop, AdamW, Adagrad and MultiStepLR against PyTorch in float64;
+PyTorch-style custom optimizers."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ CASES = {
         {"lr": 0.01, "centered": True, "momentum": 0.5, "eps": 1e-3, "maximize": True},
     ],
     "AdamW": [{}, {"lr": 0.05, "weight_decay": 0.3}, {"lr": 0.1, "betas": (0.8, 0.9)}],
+    "Adagrad": [
+        {},
+        {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.5},
+        {"eps": 1e-3, "maximize": True},
+    ],
 }
 
 
@@ -128,3 +134,14 @@ def test_bad_hyperparameters_are_named() -> None:
         optim.RMSprop([param], alpha=-0.1)
     with pytest.raises(ValueError, match="weight_decay"):
         optim.AdamW([param], weight_decay=-1.0)
+
+
+def test_multistep_lr_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    ours_opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.5)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    ours = optim.lr_scheduler.MultiStepLR(ours_opt, milestones=[6, 2, 2], gamma=0.3)
+    theirs = torch.optim.lr_scheduler.MultiStepLR(theirs_opt, milestones=[6, 2, 2], gamma=0.3)
+    for _ in range(9):
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+        ours_opt.step(), theirs_opt.step(), ours.step(), theirs.step()

@@ -1,7 +1,18 @@
 """Neural-network layers, PyTorch-style: Modules holding Parameters, plus init and functional."""
 
 from minigrad.nn import functional, init, parallel
-from minigrad.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from minigrad.nn.activation import (
+    ELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.container import ModuleList, Sequential
 from minigrad.nn.conv import Conv2d, ConvTranspose2d
@@ -12,6 +23,7 @@ from minigrad.nn.loss import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -35,12 +47,16 @@ __all__ = [
     "DataParallel",
     "Dropout",
     "Dropout2d",
+    "ELU",
     "Flatten",
     "HuberLoss",
+    "Identity",
     "IncompatibleKeys",
+    "KLDivLoss",
     "L1Loss",
     "LeakyReLU",
     "Linear",
+    "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Module",
@@ -49,8 +65,11 @@ __all__ = [
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
+    "Softmax",
+    "Softplus",
     "Tanh",
     "Unflatten",
     "Upsample",

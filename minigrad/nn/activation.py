@@ -56,3 +56,77 @@ class Sigmoid(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
+
+
+class ELU(Module):
+    """y = x if x > 0 else alpha * (e^x - 1)"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = float(alpha)
+        self.inplace = check_inplace(inplace)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(Module):
+    """y = x * sigmoid(x)"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = check_inplace(inplace)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Softplus(Module):
+    """y = ln(1 + e^(beta x)) / beta, linear where beta x > threshold"""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """y_i = e^(x_i) / sum_j e^(x_j) along ``dim``"""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """y_i = x_i - log sum_j e^(x_j) along ``dim``"""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, self.dim)
+
+
+class Identity(Module):
+    """y = x (a placeholder layer; any constructor arguments are ignored, as in PyTorch)"""
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x

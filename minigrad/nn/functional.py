@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from minigrad import random
 from minigrad.autograd import is_grad_enabled, no_grad
 from minigrad.nn.loss_functions import (
@@ -16,18 +18,18 @@ from minigrad.nn.loss_functions import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
     smooth_l1_loss,
 )
 from minigrad.nn.resize import interpolate
-from minigrad.ops import activation, conv, pool, reduce, shape
+from minigrad.ops import activation, conv, pool, reduce, shape, where
 from minigrad.tensor import Tensor
 
 sigmoid = activation.sigmoid
 tanh = activation.tanh
-softplus = activation.softplus
 logsigmoid = activation.logsigmoid
 softmax = reduce.softmax
 log_softmax = reduce.log_softmax
@@ -155,6 +157,43 @@ def _in_place(x: Tensor, result: Tensor, inplace: bool) -> Tensor:
     return x.copy_(result)
 
 
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """y = ln(1 + e^(βx)) / β, and y = x where βx > threshold (where the two agree to ~1e-9)."""
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be > 0, got {beta}")
+    smooth = activation.softplus(input * beta) / beta if beta != 1 else activation.softplus(input)
+    return where(input * beta > threshold, input, smooth)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x if x > 0 else α (e^x - 1)."""
+    # exp of min(x, 0) only: the x > 0 side never overflows nor sends inf·0 back.
+    negative = (input.clamp(max=0).exp() - 1) * alpha
+    return _in_place(input, activation.relu(input) + negative, inplace)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x σ(x) (also called swish)."""
+    return _in_place(input, input * activation.sigmoid(input), inplace)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 (..., num_classes) with a 1 at each index of ``tensor`` (int64 class indices).
+
+    ``num_classes=-1`` takes one more than the largest index.
+    """
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold int class indices, got {tensor.dtype}")
+    labels = tensor.numpy()
+    if labels.size and labels.min() < 0:
+        raise ValueError("one_hot: class indices must be >= 0")
+    classes = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    if classes < 1 or (labels.size and labels.max() >= classes):
+        raise ValueError(f"one_hot: indices must be below num_classes={num_classes}")
+    encoded = (labels[..., None] == np.arange(classes)).astype(np.int64)
+    return Tensor(encoded, dtype=np.int64, device=tensor.device)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """y = max(x, 0)"""
     return _in_place(input, activation.relu(input), inplace)
@@ -267,8 +306,10 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "dropout2d",
+    "elu",
     "huber_loss",
     "interpolate",
+    "kl_div",
     "l1_loss",
     "leaky_relu",
     "linear",
@@ -277,9 +318,11 @@ __all__ = [
     "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "one_hot",
     "pad",
     "relu",
     "sigmoid",
+    "silu",
     "smooth_l1_loss",
     "softmax",
     "softplus",

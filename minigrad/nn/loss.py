@@ -9,7 +9,7 @@ model and ``state_dict()`` lists them, as in PyTorch.
 from __future__ import annotations
 
 from minigrad.nn import functional as F
-from minigrad.nn.loss_functions import check_reduction
+from minigrad.nn.loss_functions import KL_REDUCTIONS, check_reduction
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
@@ -18,9 +18,6 @@ class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = check_reduction(reduction)
-
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
 class _WeightedLoss(_Loss):
@@ -138,3 +135,21 @@ class CrossEntropyLoss(_WeightedLoss):
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
         )
+
+
+class KLDivLoss(_Loss):
+    """ℓ = q (log q - x): KL(q || p) terms, with ``input`` x = log p (a LogSoftmax output).
+
+    ``reduction="batchmean"`` gives the KL divergence per example; PyTorch's default
+    ``"mean"`` averages over every element.
+    """
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        Module.__init__(self)
+        if reduction not in KL_REDUCTIONS:
+            raise ValueError(f"reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+        self.log_target = bool(log_target)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -7,10 +7,11 @@ Each returns the per-element loss reduced by ``reduction``: ``"mean"`` (the defa
 
 from __future__ import annotations
 
-from minigrad.ops import activation, reduce
+from minigrad.ops import activation, reduce, where
 from minigrad.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
+KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
 
 
 def check_reduction(reduction: str) -> str:
@@ -233,3 +234,30 @@ def huber_loss(
     quadratic = error.clamp(max=delta)
     linear = error - quadratic
     return _reduce(0.5 * quadratic * quadratic + delta * linear, reduction)
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """ℓ = q (log q - x) with x = log p given as ``input`` (0 where q = 0): KL(q || p) terms.
+
+    ``log_target=True`` takes log q as ``target``: ℓ = e^t (t - x). ``"batchmean"``
+    divides the sum by the batch size, which is the KL divergence per example; ``"mean"``
+    divides by the number of elements, as PyTorch does.
+    """
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    _check_same_shape(input, target, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # q log q -> 0 as q -> 0; the clamp keeps log away from 0 where q is 0.
+        positive = target > 0
+        q_log_q = where(positive, target * target.clamp(min=1e-300).log(), 0.0)
+        loss = q_log_q - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
