@@ -178,3 +178,23 @@ def test_one_hot_like_torch():
     assert F.one_hot(labels, 5).shape == (2, 2, 5) and F.one_hot(labels).dtype == np.int64
     with pytest.raises(ValueError, match="num_classes"):
         F.one_hot(labels, 3)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    arrays = [np.random.default_rng(5).normal(size=s) for s in [(3, 4), (4,)]]
+    ours = [nn.Parameter(a.copy()) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    for params in (ours, theirs):
+        sum((p * p * p).sum() for p in params).backward()
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    assert total.item() == pytest.approx(expected.item(), rel=1e-12)
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-12)
+    nn.utils.clip_grad_value_(ours, 0.1)
+    torch.nn.utils.clip_grad_value_(theirs, 0.1)
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(mine.grad.numpy(), reference.grad.numpy())

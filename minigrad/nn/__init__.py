@@ -1,6 +1,6 @@
 """Neural-network layers, PyTorch-style: Modules holding Parameters, plus init and functional."""
 
-from minigrad.nn import functional, init, parallel
+from minigrad.nn import functional, init, parallel, utils
 from minigrad.nn.activation import (
     ELU,
     Identity,
@@ -76,4 +76,5 @@ __all__ = [
     "functional",
     "init",
     "parallel",
+    "utils",
 ]

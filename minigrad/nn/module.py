@@ -284,6 +284,10 @@ class Module:
     def cpu(self) -> Module:
         return self.to("cpu")
 
+    def cuda(self, device: Any = None) -> Module:
+        """Move to the GPU (``device`` may name it, e.g. "cuda:0")."""
+        return self.to("cuda" if device is None else device)
+
     # -------------------------------------------------------------- state dicts
     def state_dict(self) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name, detached, sharing storage."""
