@@ -175,8 +175,15 @@ def test_arguments_without_a_meaning_are_refused_or_warned():
     with pytest.warns(UserWarning, match="pin_memory=True has no effect"):
         loader = DataLoader(dataset, pin_memory=True)
     assert loader.pin_memory
-    for options in ({"persistent_workers": True}, {"prefetch_factor": 2}, {"timeout": 1}):
+    for options in (
+        {"persistent_workers": True},
+        {"prefetch_factor": 2},
+        {"multiprocessing_context": "spawn"},
+    ):
         with pytest.raises(ValueError, match="they need num_workers > 0"):
+            DataLoader(dataset, **options)
+    for options in ({"timeout": 1}, {"worker_init_fn": print}):
+        with pytest.warns(UserWarning, match="no effect with num_workers=0"):
             DataLoader(dataset, **options)
     with pytest.raises(ValueError, match="num_workers must be an int >= 0"):
         DataLoader(dataset, num_workers=-1)

@@ -98,7 +98,8 @@ class DataLoader:
       first; each has its own seed for minigrad's, Python's and numpy's global
       generators. An exception in a worker is raised again here with the worker's
       traceback; a worker that dies raises ``RuntimeError``; ``timeout > 0`` seconds
-      without a batch raises ``RuntimeError``. ``persistent_workers=True`` keeps the
+      without a batch raises ``RuntimeError`` (``timeout`` and ``worker_init_fn`` warn
+      that they do nothing when ``num_workers=0``). ``persistent_workers=True`` keeps the
       workers between epochs (they are seeded once, when they start). With spawned
       workers the dataset and ``collate_fn`` must be picklable.
     * ``pin_memory=True`` warns and changes nothing, as PyTorch does on a CPU-only build:
@@ -155,11 +156,18 @@ class DataLoader:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
             raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
         if self.num_workers == 0 and (
-            prefetch_factor is not None or persistent_workers or timeout > 0
+            prefetch_factor is not None or persistent_workers or multiprocessing_context
         ):
             raise ValueError(
-                "prefetch_factor, persistent_workers and timeout only apply to worker "
-                "processes: they need num_workers > 0 (as in PyTorch)"
+                "prefetch_factor, persistent_workers and multiprocessing_context only apply "
+                "to worker processes: they need num_workers > 0 (as in PyTorch)"
+            )
+        if self.num_workers == 0 and (timeout > 0 or worker_init_fn is not None):
+            warnings.warn(
+                "timeout and worker_init_fn have no effect with num_workers=0: there are no "
+                "worker processes to wait for or to initialise (PyTorch ignores them too)",
+                UserWarning,
+                stacklevel=2,
             )
         if generator is not None and seed is not None:
             raise ValueError("give the loader a generator or a seed, not both")
