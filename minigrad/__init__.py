@@ -79,7 +79,7 @@ from minigrad.tensor import Tensor, bool_, float32, float64, int64
 
 # isort: split
 # nn and optim import the names above from this package, so they must come last.
-from minigrad import accelerator, backends, cuda, data, nn, optim
+from minigrad import accelerator, backends, cuda, data, nn, optim, utils
 
 
 def exp(x: Tensor) -> Tensor:

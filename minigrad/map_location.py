@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from minigrad.device import normalize_device
+from minigrad.devices import normalize_device
 from minigrad.tensor import Tensor
 
 _FORMS = (

@@ -244,7 +244,7 @@ def test_repr_is_nested_like_pytorch() -> None:
         "  (2): LeakyReLU(negative_slope=0.2)\n"
         "  (3): Sequential(\n"
         "    (0): Flatten(start_dim=1, end_dim=-1)\n"
-        "    (1): Dropout(p=0.3)\n"
+        "    (1): Dropout(p=0.3, inplace=False)\n"
         "    (2): Linear(in_features=4, out_features=1, bias=False)\n"
         "  )\n"
         "  (4): ConvTranspose2d(2, 1, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), "

@@ -228,7 +228,7 @@ def test_tensors_saved_on_a_gpu_load_where_map_location_says(tmp_path):
 
 
 def test_tensors_saved_on_a_gpu_without_one_name_map_location(tmp_path):
-    from minigrad.device import get_backend
+    from minigrad.devices import get_backend
 
     try:
         get_backend("cuda")

@@ -13,23 +13,44 @@ from minigrad.data.idx_datasets import (
     mnist,
 )
 from minigrad.data.loader import DataLoader, collate
+from minigrad.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from minigrad.data.subsets import ConcatDataset, Subset, random_split
+from minigrad.data.workers import WorkerInfo, get_worker_info
 
 __all__ = [
-    "FASHION_MNIST",
-    "FASHION_MNIST_CLASSES",
-    "MNIST",
+    "BatchSampler",
+    "collate",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "download_file",
     "DownloadError",
+    "FASHION_MNIST",
+    "fashion_mnist",
+    "FASHION_MNIST_CLASSES",
+    "get_worker_info",
     "IdxDatasetSpec",
     "IdxFormatError",
-    "TensorDataset",
-    "collate",
-    "download_file",
-    "fashion_mnist",
     "load_idx_dataset",
     "mnist",
+    "MNIST",
     "parse_idx",
+    "random_split",
+    "RandomSampler",
     "read_idx",
+    "Sampler",
+    "SequentialSampler",
     "sha256_of_file",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
 ]

@@ -1,24 +1,35 @@
 """``minigrad.nn.functional``: PyTorch's functional API, built from differentiable ops.
 
 Layers (``minigrad.nn``) hold parameters and call these; a user can call them directly.
-Losses follow PyTorch's argument order ``(input, target)`` and ``reduction``.
+Losses (``minigrad/nn/loss_functions.py``) follow PyTorch's signatures, resizing is in
+``minigrad/nn/resize.py``; both are re-exported here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from minigrad import random
-from minigrad.autograd import no_grad
-from minigrad.ops import activation, conv, pool, reduce, shape
-from minigrad.ops.broadcast import expand
+from minigrad.autograd import is_grad_enabled, no_grad
+from minigrad.nn.loss_functions import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from minigrad.nn.resize import interpolate
+from minigrad.ops import activation, conv, pool, reduce, shape, where
 from minigrad.tensor import Tensor
 
-relu = activation.relu
-leaky_relu = activation.leaky_relu
 sigmoid = activation.sigmoid
 tanh = activation.tanh
-softplus = activation.softplus
 logsigmoid = activation.logsigmoid
 softmax = reduce.softmax
 log_softmax = reduce.log_softmax
@@ -133,28 +144,107 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     return pool.AvgPool2d.apply(x, **_pool_args(x, kernel_size, stride, padding, "avg_pool2d"))
 
 
-def interpolate(x: Tensor, scale_factor: int = 2, mode: str = "nearest") -> Tensor:
-    """Nearest-neighbour upsampling by an integer factor: each pixel becomes an s×s block."""
-    _check_image(x, "interpolate")
-    if mode != "nearest":
-        raise ValueError(f"interpolate: only mode='nearest' is supported, got {mode!r}")
-    if int(scale_factor) != scale_factor or scale_factor < 1:
-        raise ValueError(f"interpolate: scale_factor must be a positive int, got {scale_factor}")
-    s = int(scale_factor)
-    n, c, h, w = x.shape
-    blocks = expand(x.reshape(n, c, h, 1, w, 1), n, c, h, s, w, s)
-    return blocks.reshape(n, c, h * s, w * s)
+def _in_place(x: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    """``inplace=True``: write ``result`` into ``x`` and return ``x``, where that is allowed.
+
+    Allowed when no graph is being recorded through ``x`` (grad disabled, or ``x`` does
+    not require grad). A tensor the graph records is never overwritten in minigrad: there
+    the result comes back as a new tensor with the same values (PyTorch would overwrite
+    ``x``), so the call saves no memory but computes the same thing.
+    """
+    if not inplace or (x.requires_grad and is_grad_enabled()):
+        return result
+    return x.copy_(result)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """y = ln(1 + e^(βx)) / β, and y = x where βx > threshold (where the two agree to ~1e-9)."""
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be > 0, got {beta}")
+    smooth = activation.softplus(input * beta) / beta if beta != 1 else activation.softplus(input)
+    return where(input * beta > threshold, input, smooth)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x if x > 0 else α (e^x - 1)."""
+    # exp of min(x, 0) only: the x > 0 side never overflows nor sends inf·0 back.
+    negative = (input.clamp(max=0).exp() - 1) * alpha
+    return _in_place(input, activation.relu(input) + negative, inplace)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x σ(x) (also called swish)."""
+    return _in_place(input, input * activation.sigmoid(input), inplace)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 (..., num_classes) with a 1 at each index of ``tensor`` (int64 class indices).
+
+    ``num_classes=-1`` takes one more than the largest index.
+    """
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold int class indices, got {tensor.dtype}")
+    labels = tensor.numpy()
+    if labels.size and labels.min() < 0:
+        raise ValueError("one_hot: class indices must be >= 0")
+    classes = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    if classes < 1 or (labels.size and labels.max() >= classes):
+        raise ValueError(f"one_hot: indices must be below num_classes={num_classes}")
+    encoded = (labels[..., None] == np.arange(classes)).astype(np.int64)
+    return Tensor(encoded, dtype=np.int64, device=tensor.device)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = max(x, 0)"""
+    return _in_place(input, activation.relu(input), inplace)
+
+
+def leaky_relu(
+    input: Tensor,  # noqa: A002
+    negative_slope: float = 0.01,
+    inplace: bool = False,
+) -> Tensor:
+    """y = x if x > 0 else negative_slope * x"""
+    return _in_place(input, activation.leaky_relu(input, negative_slope), inplace)
+
+
+def dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    return _in_place(input, _dropout_with_mask_shape(input, p, training, input.shape), inplace)
+
+
+def dropout2d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels: y[n, c] = x[n, c] * m[n, c] / (1 - p), m ~ Bernoulli(1 - p).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single
+    pixels barely regularises a conv net; dropping the whole map does. Input (N, C, H, W).
+    """
+    if input.ndim != 4:
+        raise ValueError(f"dropout2d: input must be 4-D (N, C, H, W), got shape {input.shape}")
+    mask_shape = (input.shape[0], input.shape[1], 1, 1)
+    return _in_place(input, _dropout_with_mask_shape(input, p, training, mask_shape), inplace)
+
+
+def _dropout_with_mask_shape(
+    x: Tensor, p: float, training: bool, mask_shape: tuple[int, ...]
+) -> Tensor:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a number in [0, 1], got {p!r}")
     if not training or p == 0:
         return x
     if p == 1:
         return x * 0
-    keep = random.uniform_array(x.shape, x.dtype, x.device) >= p
+    keep = random.uniform_array(mask_shape, x.dtype, x.device) >= p
     return x * Tensor._make(keep.astype(x.dtype) / (1 - p), x.device, False)
 
 
@@ -206,77 +296,35 @@ def batch_norm(
     return y
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _check_same_shape(a: Tensor, b: Tensor, name: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"{name}: input shape {a.shape} and target shape {b.shape} differ")
-
-
-def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Tensor, reduction: str = "mean"
-) -> Tensor:
-    """ℓ = -[y log σ(z) + (1 - y) log(1 - σ(z))] = softplus(z) - y·z, stable for any z."""
-    _check_same_shape(logits, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(logits) - target * logits, reduction)
-
-
-def binary_cross_entropy(p: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """ℓ = -[y log p + (1 - y) log(1 - p)], logs clamped at -100 like PyTorch."""
-    _check_same_shape(p, target, "binary_cross_entropy")
-    values = p._data
-    low, high = (float(values.min()), float(values.max())) if p.numel() else (0.0, 1.0)
-    if low < 0 or high > 1:
-        raise ValueError(
-            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
-            f"[{low}, {high}]; pass logits to binary_cross_entropy_with_logits instead"
-        )
-    log_p = p.log().clamp(min=-100)
-    log_not_p = (1 - p).log().clamp(min=-100)
-    return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
-
-
-def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """ℓ = -log_probs[n, target[n]]."""
-    if log_probs.ndim != 2 or target.shape != (log_probs.shape[0],):
-        raise ValueError(
-            f"nll_loss: expected log_probs (N, C) and target (N,), got {log_probs.shape} and "
-            f"{target.shape}"
-        )
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold int class indices, got {target.dtype}")
-    classes = log_probs.shape[1]
-    if target.numel() and (int(target._data.min()) < 0 or int(target._data.max()) >= classes):
-        raise ValueError(f"nll_loss: target values must be in [0, {classes}), got out of range")
-    rows = log_probs.backend.xp.arange(log_probs.shape[0])
-    return _reduce(-log_probs[rows, target._data], reduction)
-
-
-def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """ℓ = -Σ_c y_c log softmax(z)_c.
-
-    ``target`` is either int64 class indices of shape (N,) or probabilities of the
-    logits' shape (soft labels, as mixup makes).
-    """
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    log_probs = log_softmax(logits, dim=1)
-    if target.dtype.kind == "f":
-        _check_same_shape(logits, target, "cross_entropy (soft targets)")
-        return _reduce(-(target * log_probs).sum(dim=1), reduction)
-    return nll_loss(log_probs, target, reduction)
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """ℓ = (x - y)²."""
-    _check_same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+__all__ = [
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "dropout2d",
+    "elu",
+    "huber_loss",
+    "interpolate",
+    "kl_div",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "logsigmoid",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "pad",
+    "relu",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
+]

@@ -238,24 +238,41 @@ class Module:
             zero_param_grad(param, set_to_none)
 
     # ----------------------------------------------------------- device and dtype
-    def to(self, target: str | np.dtype | type) -> Module:
-        """Move (device string) or cast (dtype) parameters and buffers in place.
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move and/or cast parameters and buffers in place, with PyTorch's spellings.
+
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its device
+        and dtype) or the keywords ``device=``, ``dtype=``; ``non_blocking`` is accepted
+        and has no effect (every copy is synchronous). A device is anything whose
+        ``str()`` names one ("cpu", "cuda", "cuda:0", a device object).
 
         Parameters keep their identity (optimizers holding them stay valid); only floating
         tensors are cast, so integer buffers such as ``num_batches_tracked`` stay int64.
         """
-        is_device = isinstance(target, str)
-        if not is_device:
-            target = np.dtype(target)
-            if target.kind != "f":
-                raise TypeError(f"Module.to(dtype) needs a floating dtype, got {target}")
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (np.dtype, type)):
+                dtype = arg
+            else:
+                device = arg
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to(dtype) needs a floating dtype, got {dtype}")
+        targets = [t for t in (dtype, None if device is None else str(device)) if t is not None]
         with no_grad():
             for tensor in [*self.parameters(), *self.buffers()]:
-                if not is_device and tensor.dtype.kind != "f":
-                    continue
-                _move_in_place(tensor, target)
-                if tensor.grad is not None:
-                    tensor.grad = tensor.grad.to(target)
+                for target in targets:
+                    if isinstance(target, np.dtype) and tensor.dtype.kind != "f":
+                        continue
+                    _move_in_place(tensor, target)
+                    if tensor.grad is not None:
+                        tensor.grad = tensor.grad.to(target)
         return self
 
     def double(self) -> Module:
@@ -266,6 +283,10 @@ class Module:
 
     def cpu(self) -> Module:
         return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Module:
+        """Move to the GPU (``device`` may name it, e.g. "cuda:0")."""
+        return self.to("cuda" if device is None else device)
 
     # -------------------------------------------------------------- state dicts
     def state_dict(self) -> dict[str, Tensor]:

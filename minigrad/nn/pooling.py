@@ -38,14 +38,32 @@ class AvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling by an integer ``scale_factor``."""
+    """Resize by ``scale_factor`` or to ``size``: ``F.interpolate`` as a layer."""
 
-    def __init__(self, scale_factor: int = 2, mode: str = "nearest") -> None:
+    def __init__(
+        self,
+        size: Any = None,
+        scale_factor: Any = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
         super().__init__()
-        self.scale_factor, self.mode = scale_factor, mode
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.interpolate(x, scale_factor=self.scale_factor, mode=self.mode)
+        return F.interpolate(
+            x,
+            size=self.size,
+            scale_factor=self.scale_factor,
+            mode=self.mode,
+            align_corners=self.align_corners,
+            recompute_scale_factor=self.recompute_scale_factor,
+        )
 
     def extra_repr(self) -> str:
+        if self.size is not None:
+            return f"size={self.size}, mode={self.mode!r}"
         return f"scale_factor={self.scale_factor}, mode={self.mode!r}"

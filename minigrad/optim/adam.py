@@ -65,3 +65,29 @@ class Adam(Optimizer):
         )
         # The kernel wrote into the array: record the in-place change.
         param._version += 1
+
+
+class AdamW(Adam):
+    """PyTorch's AdamW: Adam with weight decay *decoupled* from the gradient. At step t:
+
+        p = p * (1 - lr * weight_decay)
+        then Adam's update of p from the plain gradient (no L2 term in m and v)
+
+    Adam's L2 term is divided by sqrt(v) like the rest of the gradient, so weights with
+    large gradients barely decay; shrinking p directly decays every weight at one rate.
+    """
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, group: dict[str, Any], param: Tensor, state: dict[str, Any]) -> None:
+        param._data *= 1 - group["lr"] * group["weight_decay"]
+        param._version += 1
+        super()._update({**group, "weight_decay": 0.0}, param, state)

@@ -7,6 +7,7 @@ from ``state_dict()`` reproduces the same rates.
 
 from __future__ import annotations
 
+import bisect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -86,6 +87,27 @@ class StepLR(LRScheduler):
 
     def lr_at(self, base_lr: float, group_index: int) -> float:
         return base_lr * self.gamma ** (self.last_epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma ** (number of milestones <= epoch)"""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: list[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ):
+        milestones = list(milestones)
+        if not all(isinstance(m, int) and not isinstance(m, bool) for m in milestones):
+            raise ValueError(f"milestones must be a list of ints, got {milestones!r}")
+        self.milestones = sorted(milestones)
+        self.gamma = float(gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, group_index: int) -> float:
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch)
 
 
 class ExponentialLR(LRScheduler):

@@ -12,7 +12,7 @@ without pickle and a fresh optimizer over the same model can ``load_state_dict``
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,8 +25,14 @@ from minigrad.tensor import Tensor
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
-class Optimizer(ABC):
-    """Base class: subclasses pass their hyper-parameter ``defaults`` and write ``step``."""
+class Optimizer:
+    """Base class: subclasses pass their hyper-parameter ``defaults`` to ``__init__``.
+
+    A subclass either writes ``_update(group, param, state)`` for one parameter and lets
+    ``step`` loop, or overrides ``step`` itself, PyTorch-style (walking
+    ``self.param_groups`` and keeping what it remembers in ``self.state[p]``, a dict per
+    parameter that starts empty).
+    """
 
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]):
         if isinstance(params, Tensor):
@@ -35,7 +41,7 @@ class Optimizer(ABC):
                 "wrap it in a list"
             )
         self.defaults = dict(defaults)
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -64,9 +70,11 @@ class Optimizer(ABC):
         group = {**self.defaults, **param_group, "params": params}
         self.param_groups.append(group)
 
-    @abstractmethod
     def _update(self, group: dict[str, Any], param: Tensor, state: dict[str, Any]) -> None:
         """Update one parameter in place from its ``grad``, using and updating ``state``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must override step() or _update(group, param, state)"
+        )
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given.
@@ -87,7 +95,7 @@ class Optimizer(ABC):
                         f"gradient of shape {param.grad.shape} does not match its parameter "
                         f"of shape {param.shape}"
                     )
-                self._update(group, param, self.state.setdefault(param, {}))
+                self._update(group, param, self.state[param])
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -114,7 +122,7 @@ class Optimizer(ABC):
         for param, entries in self.state.items():
             if entries:
                 state[index_of[id(param)]] = {
-                    name: value if _is_plain(value) else param.backend.to_numpy(value).copy()
+                    name: value if _is_plain(value) else _host_copy(param, value)
                     for name, value in entries.items()
                 }
         return {"state": state, "param_groups": groups}
@@ -142,7 +150,7 @@ class Optimizer(ABC):
                     f"state_dict and {len(group['params'])} in this optimizer"
                 )
             param_of.update(zip(saved_indices, group["params"], strict=True))
-        new_state: dict[Tensor, dict[str, Any]] = {}
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, entries in state_dict["state"].items():
             if int(key) not in param_of:
                 raise ValueError(f"state_dict has state for parameter {key}, which no group lists")
@@ -170,6 +178,23 @@ def check_non_negative(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     return float(value)
+
+
+def update_gradient(group: dict[str, Any], param: Tensor) -> Any:
+    """The gradient an update uses: g = ±grad + weight_decay * p (minus when maximizing)."""
+    grad = param.grad._data
+    if group.get("maximize", False):
+        grad = -grad
+    if group["weight_decay"] != 0:
+        grad = grad + group["weight_decay"] * param._data
+    return grad
+
+
+def _host_copy(param: Tensor, value: Any) -> np.ndarray:
+    """A numpy snapshot of a state array, or of a Tensor a custom ``step`` stored."""
+    if isinstance(value, Tensor):
+        return value.numpy().copy()
+    return param.backend.to_numpy(value).copy()
 
 
 def _is_plain(value: Any) -> bool:
