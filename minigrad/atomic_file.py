@@ -4,7 +4,9 @@ The new contents go to a temporary file in the same folder; it is flushed and fs
 given the permissions a plain ``open(path, "w")`` would have created, and renamed over
 ``path`` (``os.replace`` is atomic on POSIX and Windows). The folder is fsynced too, so
 the rename itself survives a power cut. A run killed mid-write leaves at most a stray
-``.<name>.*.tmp`` beside the old file, which is still intact.
+``.<name>.*.tmp`` beside the old file, which is still intact (``minigrad.runs`` removes
+such strays when it next opens the run folder). A failed write (disk full: ``ENOSPC``,
+file-size limit: ``EFBIG``) removes its temporary file and leaves ``path`` as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ def write_atomically(
     """
     path = Path(path)
     folder = path.parent
+    if not folder.is_dir():
+        # mkstemp would name its temporary file, which the caller never asked for.
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise FileNotFoundError(f"cannot write {path}: folder {folder} {problem}")
     handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if binary:

@@ -42,7 +42,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,11 @@ import numpy as np
 
 from minigrad.atomic_file import write_atomically
 from minigrad.random import get_rng_state, set_rng_state
-from minigrad.serialize import load, save
+from minigrad.run_errors import CheckpointError, NothingToResume, RunError, RunFolderOccupied
+from minigrad.run_lock import RunLock
+from minigrad.serialize import UnreadableArchive, load, save
+
+Note = Callable[[str], None]  # where a run says what it did on its own (default: stderr)
 
 CHECKPOINT_DIR = "checkpoints"
 _CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.npz$")
@@ -60,10 +65,37 @@ class RunFolder:
     """One training run's folder (created if missing); see the module docstring for layout."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
+        if str(root).strip() == "":
+            raise RunError("the run folder path is empty; give a folder, e.g. --out runs/gan")
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
-            raise ValueError(f"run folder {self.root} exists and is not a directory")
-        self.root.mkdir(parents=True, exist_ok=True)
+            raise RunFolderOccupied(
+                f"run folder {self.root} exists and is not a folder; choose another --out"
+            )
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a parent is a file, no permission, read-only disk
+            raise RunError(f"cannot create run folder {self.root}: {error.strerror}") from None
+
+    def lock(self) -> RunLock:
+        """The folder's writer lock (``with run.lock(): ...``); see ``minigrad.run_lock``."""
+        return RunLock(self.root)
+
+    def holds_run(self) -> bool:
+        """Whether a run was ever started here (config, metrics or a checkpoint)."""
+        return (
+            self.config_path.exists() or self.metrics_path.exists() or bool(self.checkpoints())
+        )
+
+    def remove_stray_temp_files(self) -> list[Path]:
+        """Delete the ``.<name>.*.tmp`` files an atomic write killed midway left behind.
+
+        Only safe while holding the lock (a live writer's temp file is not stray).
+        """
+        strays = [path for path in self.root.rglob(".*.tmp") if path.is_file()]
+        for path in strays:
+            path.unlink(missing_ok=True)
+        return strays
 
     @property
     def config_path(self) -> Path:
@@ -173,17 +205,84 @@ def find_checkpoint(path: str | os.PathLike[str]) -> Path:
     if path.is_dir():
         latest = RunFolder(path).latest_checkpoint()
         if latest is None:
-            raise FileNotFoundError(f"run folder {path} holds no checkpoints/step-*.npz yet")
+            raise NothingToResume(f"run folder {path} holds no checkpoints/step-*.npz yet")
         return latest
     raise FileNotFoundError(f"checkpoint {path} is neither a checkpoint file nor a run folder")
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """``minigrad.load`` of a checkpoint file or of a run folder's latest checkpoint."""
-    state = load(find_checkpoint(path))
-    if not isinstance(state, dict) or "step" not in state:
-        raise ValueError(f"{path} is a minigrad archive but not a training checkpoint")
+def load_checkpoint(path: str | os.PathLike[str], note: Note | None = None) -> dict[str, Any]:
+    """``minigrad.load`` of a checkpoint file, or of a run folder's newest *intact* one.
+
+    A damaged file raises :class:`CheckpointError` naming it and the problem. Given a run
+    folder whose newest checkpoint is damaged, the newest intact one is loaded instead and
+    ``note`` (default: a line on stderr) says so.
+    """
+    if Path(path).is_dir():
+        checkpoint, state, _ = newest_intact_checkpoint(RunFolder(path), note)
+        return state
+    return _load_one(find_checkpoint(path))
+
+
+def newest_intact_checkpoint(
+    run: RunFolder, note: Note | None = None, set_aside: bool = False
+) -> tuple[Path, dict[str, Any], list[Path]]:
+    """(path, state, damaged paths) of the newest checkpoint of ``run`` that loads.
+
+    Damaged newer ones are reported through ``note``; with ``set_aside`` they are renamed
+    to ``<name>.unreadable`` (kept for inspection, never again counted or pruned).
+    Raises :class:`NothingToResume` when there is no checkpoint, and
+    :class:`CheckpointError` when none of them loads.
+    """
+    note = note or _note_on_stderr
+    damaged: list[Path] = []
+    problems: list[str] = []
+    for checkpoint in reversed(run.checkpoints()):
+        try:
+            state = _load_one(checkpoint)
+        except CheckpointError as error:
+            damaged.append(checkpoint)
+            problems.append(str(error))
+            continue
+        for path, problem in zip(damaged, problems, strict=True):
+            aside = f"; renamed to {path.name}.unreadable" if set_aside else ""
+            note(f"skipping {problem}{aside}; using {checkpoint.name} (step {state['step']})")
+            if set_aside:
+                path.rename(path.with_name(path.name + ".unreadable"))
+        return checkpoint, state, damaged
+    if damaged:
+        raise CheckpointError(
+            f"no checkpoint in {run.checkpoint_dir} can be read (newest: {problems[0]}); "
+            "start afresh with another --out"
+        )
+    raise NothingToResume(f"run folder {run.root} holds no checkpoints/step-*.npz yet")
+
+
+def require_extra(state: dict[str, Any], path: Any, keys: tuple[str, ...], kind: str) -> None:
+    """Raise :class:`CheckpointError` unless ``state["extra"]`` has ``keys`` (the kind check).
+
+    ``kind`` names the command that makes such checkpoints, e.g. ``"python -m gan train"``.
+    """
+    extra = state.get("extra")
+    missing = [key for key in keys if not isinstance(extra, dict) or key not in extra]
+    if missing:
+        raise CheckpointError(
+            f"{path} is a checkpoint of another kind of run (no {', '.join(missing)}); "
+            f"give a checkpoint made by {kind}"
+        )
+
+
+def _load_one(path: Path) -> dict[str, Any]:
+    try:
+        state = load(path)
+    except UnreadableArchive as error:
+        raise CheckpointError(f"checkpoint {error}") from None
+    if not isinstance(state, dict) or not isinstance(state.get("step"), int):
+        raise CheckpointError(f"{path} is a minigrad archive but not a training checkpoint")
     return state
+
+
+def _note_on_stderr(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr, flush=True)
 
 
 def capture_training_state(
@@ -223,12 +322,20 @@ def restore_training_state(
     """
     groups = (("models", models), ("optimizers", optimizers or {}), ("loaders", loaders or {}))
     for group, targets in groups:
-        saved = state[group]
+        saved = state.get(group)
+        if not isinstance(saved, dict) or "rng" not in state:
+            raise CheckpointError(f"the checkpoint has no {group!r} or 'rng' part: not a run's")
         missing = sorted(set(targets) - set(saved))
         if missing:
-            raise KeyError(f"checkpoint has no {group} named {missing}; it holds {sorted(saved)}")
+            raise CheckpointError(
+                f"the checkpoint has no {group} named {missing}; it holds {sorted(saved)}"
+            )
         for name, target in targets.items():
-            target.load_state_dict(saved[name])
+            try:
+                target.load_state_dict(saved[name])
+            except (KeyError, ValueError) as error:  # missing or misshapen entries
+                message = f"the checkpoint's {group}[{name!r}] does not fit: {error}"
+                raise CheckpointError(message) from None
     set_rng_state(state["rng"])
     return int(state["step"])
 

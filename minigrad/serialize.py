@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +53,64 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     _write_atomically(Path(path), entries)
 
 
+class UnreadableArchive(ValueError):
+    """A file ``load`` cannot read: its message names the file and the problem in one line."""
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def load(path: str | os.PathLike[str]) -> Any:
-    """Read an object written by ``save``; Tensors come back as CPU Tensors."""
-    with np.load(path, allow_pickle=False) as archive:
-        if _STRUCTURE_KEY not in archive.files:
-            raise ValueError(
-                f"{path} is an .npz archive but not one written by minigrad.save "
-                f"(no {_STRUCTURE_KEY!r} entry)"
-            )
-        header = json.loads(archive[_STRUCTURE_KEY].tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT_NAME or header.get("version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: unsupported format {header.get('format')!r} version "
-                f"{header.get('version')!r}; this minigrad reads {FORMAT_NAME!r} "
-                f"version {FORMAT_VERSION}"
-            )
-        return _decode(header["root"], archive)
+    """Read an object written by ``save``; Tensors come back as CPU Tensors.
+
+    A file that is not such an archive (a truncated or overwritten one, a ``.npy``, any
+    other file) raises ``UnreadableArchive`` (a ``ValueError``) naming the file and what
+    is wrong with it; a missing file raises ``FileNotFoundError``.
+    """
+    with open(path, "rb") as stream:
+        magic = stream.read(len(_NPY_MAGIC))
+    if magic.startswith(_NPY_MAGIC):
+        raise UnreadableArchive(
+            f"{path} is a single-array .npy file, not a minigrad.save archive "
+            "(read it with numpy.load)"
+        )
+    if not magic.startswith(_ZIP_MAGIC):
+        raise UnreadableArchive(f"{path} is not a minigrad.save archive (not a zip/.npz file)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if _STRUCTURE_KEY not in archive.files:
+                raise UnreadableArchive(
+                    f"{path} is an .npz archive but not one written by minigrad.save "
+                    f"(no {_STRUCTURE_KEY!r} entry)"
+                )
+            header = json.loads(archive[_STRUCTURE_KEY].tobytes().decode("utf-8"))
+            if header.get("format") != FORMAT_NAME or header.get("version") != FORMAT_VERSION:
+                raise UnreadableArchive(
+                    f"{path}: unsupported format {header.get('format')!r} version "
+                    f"{header.get('version')!r}; this minigrad reads {FORMAT_NAME!r} "
+                    f"version {FORMAT_VERSION}"
+                )
+            return _decode(header["root"], archive)
+    except UnreadableArchive:
+        raise
+    # What numpy, zipfile, zlib and json raise on damaged bytes: a truncated file, a
+    # corrupted entry, a structure naming arrays that are not there, absurd nesting.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        UnicodeDecodeError,
+    ) as error:
+        problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UnreadableArchive(
+            f"{path} is damaged (truncated or overwritten?): {type(error).__name__}: {problem}"
+        ) from None
 
 
 def _encode(value: Any, key_path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
