@@ -31,15 +31,18 @@ def check_learning_rate(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
-def check_finite_values(values: Mapping[str, Any], *, step: int, what: str = "") -> None:
-    """Raise ``Diverged`` if any of ``values`` (name -> number) is NaN or infinite."""
+def check_finite_values(values: Mapping[str, Any], *, step: int, unit: str = "step") -> None:
+    """Raise ``Diverged`` if any of ``values`` (name -> number) is NaN or infinite.
+
+    The message reads "diverged at <unit> <step>: <name> = nan".
+    """
     for name, value in values.items():
         if isinstance(value, int | float) and not math.isfinite(value):
-            raise Diverged(f"diverged at step {step}: {what}{name} = {value}")
+            raise Diverged(f"diverged at {unit} {step}: {name} = {value}")
 
 
 def check_finite_parameters(
-    models: Mapping[str, Any], *, step: int, gradients: bool = True
+    models: Mapping[str, Any], *, step: int, gradients: bool = True, unit: str = "step"
 ) -> None:
     """Raise ``Diverged`` naming the first parameter (or its gradient) holding NaN or inf.
 
@@ -48,7 +51,7 @@ def check_finite_parameters(
     """
     for model_name, model in models.items():
         for name, tensor in _named_tensors(model):
-            where = f"diverged at step {step}: {model_name}"
+            where = f"diverged at {unit} {step}: {model_name}"
             if not _finite(tensor._data):
                 raise Diverged(f"{where} weight {name} is {_bad(tensor._data)}")
             grad = getattr(tensor, "grad", None) if gradients else None
