@@ -79,6 +79,8 @@ class TrainOptions:
             raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {self.dataset!r}")
         if self.defence not in DEFENCES:
             raise ValueError(f"defence must be one of {DEFENCES}, got {self.defence!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
         for name in ("epochs", "batch_size", "pgd_steps", "holdout_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")

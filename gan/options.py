@@ -149,6 +149,8 @@ def _check(options: TrainOptions) -> None:
         raise ValueError(f"remedy must be one of {REMEDIES}, got {options.remedy!r}")
     if options.image_size not in (28, 32):
         raise ValueError(f"image_size must be 28 or 32, got {options.image_size!r}")
+    if isinstance(options.seed, bool) or not isinstance(options.seed, int) or options.seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {options.seed!r}")
     for name in ("lr_g", "lr_d"):
         check_learning_rate(name, getattr(options, name))
     for name in ("gp_weight",):

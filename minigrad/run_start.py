@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from minigrad.run_errors import NothingToResume, OptionsChanged, RunFolderOccupied
+from minigrad.run_errors import NothingToResume, OptionsChanged, RunError, RunFolderOccupied
 from minigrad.run_lock import RunLock
 from minigrad.runs import Note, RunFolder, _note_on_stderr, newest_intact_checkpoint
 
@@ -66,6 +66,9 @@ def check_can_start(
     path = Path(str(root))
     if str(root).strip() == "" or (path.exists() and not path.is_dir()):
         RunFolder(root)  # raises the one-line error
+    existing = next(folder for folder in (path, *path.parents) if folder.exists())
+    if not existing.is_dir():
+        raise RunError(f"cannot create run folder {path}: {existing} is a file")
     if not path.is_dir():
         if resume:
             raise NothingToResume(_nothing_message(path))
