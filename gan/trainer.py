@@ -177,7 +177,8 @@ def _resumed_options(
         given = [
             name for name in OPTION_NAMES if getattr(options, name) != getattr(defaults, name)
         ]
-    typed = {name: getattr(options, name) for name in given if name != "out"}
+    typed = {name: getattr(options, name) for name in given if name in OPTION_NAMES}
+    typed.pop("out", None)
     merged = merge_resumed_options(saved, typed, may_change=("steps", "progress"))
     merged["out"] = options.out  # paths come from the command line only
     merged.setdefault("progress", options.progress)
