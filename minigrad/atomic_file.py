@@ -42,7 +42,7 @@ def write_atomically(
             stream.flush()
             os.fsync(stream.fileno())
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.chmod(temp_name, 0o666 & ~_current_umask())
+        os.chmod(temp_name, default_file_mode())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -50,11 +50,13 @@ def write_atomically(
     _fsync_folder(folder)
 
 
-def _current_umask() -> int:
+def default_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0o666 less the umask (mkstemp's
+    files are 0o600, which would hide caches and downloads from other users)."""
     # The only portable way to read the umask is to set it and put it back.
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -154,3 +154,40 @@ def test_other_kinds_of_checkpoint_are_named(tmp_path, capsys):
     run.save_checkpoint(1, capture_training_state(1, models={}, extra={"config": {}}))
     code, err = _exit_of(["evaluate", "--checkpoint", str(tmp_path / "adv")], capsys)
     assert code == 2 and "another kind of run" in err and "python -m gan train" in err
+
+
+GROW = ["--resolutions", "4,8", "--widths", "8,4", "--z-dim", "8", "--batch-size", "8",
+        "--images-per-phase", "16", "--final-images", "16", "--train-examples", "64",
+        "--checkpoint-every", "3", "--no-progress"]
+
+
+def test_grow_resume_writes_where_out_says_and_refuses_early(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import gan.progressive.evaluation
+    from gan.build import load_pixels
+
+    try:
+        load_pixels("fashion-mnist", "test")
+    except (FileNotFoundError, OSError):
+        pytest.skip("Fashion-MNIST files are not available")
+    out = tmp_path / "grow"
+    assert main(["grow", "--out", str(out), "--eval-samples", "0", *GROW]) == 0
+    assert "finished: 6 rounds" in capsys.readouterr().out
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "growth.png").unlink()
+    before = (out / "metrics.jsonl").read_text()
+    assert main(["grow", "--out", str(copy), "--resume", "--no-progress"]) == 0
+    assert (copy / "growth.png").exists() and (out / "metrics.jsonl").read_text() == before
+
+    def no_classifier(*args, **kwargs):
+        raise AssertionError("the folder must be checked before the classifier is trained")
+
+    monkeypatch.setattr(gan.progressive.evaluation, "ResolutionEvaluator", no_classifier)
+    code, err = _exit_of(["grow", "--out", str(out), *GROW], capsys)
+    assert code == 2 and "already holds a run" in err
+    code, err = _exit_of(["grow", "--out", str(out), "--resume", "--lr", "0.5"], capsys)
+    assert code == 2 and "lr (run: 0.001, given: 0.5)" in err
+    code, err = _exit_of(["grow", "--out", str(tmp_path / "x"), "--lr", "inf"], capsys)
+    assert code == 2 and "lr must be a finite number" in err and not (tmp_path / "x").exists()
