@@ -44,6 +44,11 @@ def write_atomically(
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
         os.chmod(temp_name, default_file_mode())
         os.replace(temp_name, path)
+    except OSError as error:
+        Path(temp_name).unlink(missing_ok=True)
+        if error.filename is None:  # a stream write names no file: name the target
+            raise type(error)(error.errno, error.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

@@ -245,7 +245,7 @@ def newest_intact_checkpoint(
             continue
         for path, problem in zip(damaged, problems, strict=True):
             aside = f"; renamed to {path.name}.unreadable" if set_aside else ""
-            note(f"skipping {problem}{aside}; using {checkpoint.name} (step {state['step']})")
+            note(f"{problem}{aside}; using {checkpoint.name} (step {state['step']}) instead")
             if set_aside:
                 path.rename(path.with_name(path.name + ".unreadable"))
         return checkpoint, state, damaged
