@@ -5,6 +5,7 @@ Layout of a run folder ``root``::
     root/config.json                 the run's options (written atomically)
     root/metrics.jsonl               one JSON object per line, each with a "step" key
     root/checkpoints/step-00001200.npz   minigrad.save archives, one per checkpoint
+    root/.lock                       pid and host of the process writing the run
 
 A checkpoint is the whole state a training loop needs to continue as if it had never
 stopped, gathered by :func:`capture_training_state`:
@@ -17,20 +18,43 @@ stopped, gathered by :func:`capture_training_state`:
 * the step counter and any extra JSON-like values the loop keeps (e.g. a fixed noise
   batch, the epoch number).
 
-Typical use::
+(``capture_training_state``/``restore_training_state`` live in
+``minigrad.training_state`` and are re-exported here.)
 
-    run = RunFolder("runs/dcgan")
-    checkpoint = run.latest_checkpoint() if resume else None
-    if checkpoint is None:
-        run.write_config(asdict(options))
-        step = 0
-    else:
-        state = load_checkpoint(checkpoint)
-        step = restore_training_state(state, models=..., optimizers=..., loaders=...)
-        run.truncate_metrics(after_step=step)   # drop lines logged after that checkpoint
-    ...
-    run.log_metrics({"step": step, "loss": loss})
-    run.save_checkpoint(step, capture_training_state(step, models=..., optimizers=..., ...))
+The run-folder discipline every trainer and command follows (docs/reliability.md)::
+
+    from minigrad.run_start import start_run, merge_resumed_options
+    from minigrad.divergence import check_finite_values, check_finite_parameters
+
+    start = start_run(out, resume=resume, config_keys=option_names)  # locks, checks
+    with start.lock:                                 # released at the end, even on error
+        run = start.run
+        if start.state is None:                      # fresh (or never checkpointed)
+            run.write_config(options)
+            step = 0
+        else:                                        # newest *intact* checkpoint
+            options = merge_resumed_options(saved_options, typed_options, ("steps",))
+            step = restore_training_state(start.state, models=..., optimizers=...)
+            run.truncate_metrics(after_step=step)   # drop lines logged after it
+        while step < steps:
+            ...
+            check_finite_values({"loss": loss}, step=step)      # every step: cheap
+            run.log_metrics({"step": step, "loss": loss})
+            if step % every == 0:
+                check_finite_parameters(models, step=step)      # never save NaNs
+                run.save_checkpoint(step, capture_training_state(step, ...), keep_last=2)
+        ...rebuild derived files (plots, GIFs) from the files on disk...
+
+* :func:`minigrad.run_start.start_run`: one writer per folder (``minigrad.run_lock``; a
+  dead writer's lock is taken over), an occupied folder refused without ``resume``,
+  another kind of run refused, stray ``.*.tmp`` files removed, a folder that never
+  reached its first checkpoint restarted, damaged checkpoints set aside;
+  :func:`minigrad.run_start.check_can_start` runs the same refusals touching nothing.
+* :func:`load_checkpoint` / :func:`newest_intact_checkpoint`: a damaged file is a
+  one-line :class:`~minigrad.run_errors.CheckpointError`; a run folder falls back to its
+  newest intact checkpoint and says so; :func:`require_extra` refuses another kind of run.
+* ``minigrad.command_line.run_command``: a command's errors as one line, exit 2 (a
+  mistake) or 1 (diverged, disk full).
 
 Every file is written by write-to-temporary-then-rename, so a run killed at any moment
 leaves the previous checkpoint and config intact. ``metrics.jsonl`` is appended line by
@@ -50,10 +74,22 @@ from typing import Any
 import numpy as np
 
 from minigrad.atomic_file import write_atomically
-from minigrad.random import get_rng_state, set_rng_state
 from minigrad.run_errors import CheckpointError, NothingToResume, RunError, RunFolderOccupied
 from minigrad.run_lock import RunLock
 from minigrad.serialize import UnreadableArchive, load, save
+from minigrad.training_state import capture_training_state, restore_training_state
+
+__all__ = [
+    "CHECKPOINT_DIR",
+    "RunFolder",
+    "capture_training_state",
+    "find_checkpoint",
+    "load_checkpoint",
+    "newest_intact_checkpoint",
+    "require_extra",
+    "restore_training_state",
+    "write_text_atomically",
+]
 
 Note = Callable[[str], None]  # where a run says what it did on its own (default: stderr)
 
@@ -285,79 +321,9 @@ def _note_on_stderr(text: str) -> None:
     print(f"note: {text}", file=sys.stderr, flush=True)
 
 
-def capture_training_state(
-    step: int,
-    *,
-    models: Mapping[str, Any],
-    optimizers: Mapping[str, Any] | None = None,
-    loaders: Mapping[str, Any] | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Everything needed to resume bit for bit, as a dict ``minigrad.save`` can store.
-
-    ``models``, ``optimizers`` and ``loaders`` map names to objects with ``state_dict()``.
-    The tensors are copied, so training on after the call does not change the snapshot.
-    """
-    return {
-        "step": int(step),
-        "models": {name: _copied(model.state_dict()) for name, model in models.items()},
-        "optimizers": {name: _copied(opt.state_dict()) for name, opt in (optimizers or {}).items()},
-        "loaders": {name: loader.state_dict() for name, loader in (loaders or {}).items()},
-        "rng": get_rng_state(),
-        "extra": dict(extra or {}),
-    }
-
-
-def restore_training_state(
-    state: Mapping[str, Any],
-    *,
-    models: Mapping[str, Any],
-    optimizers: Mapping[str, Any] | None = None,
-    loaders: Mapping[str, Any] | None = None,
-) -> int:
-    """Load a :func:`capture_training_state` dict into live objects; return its step.
-
-    The global random state is restored last, so nothing done while loading draws from it.
-    Names must match the ones captured; a missing name is an error, not a silent skip.
-    """
-    groups = (("models", models), ("optimizers", optimizers or {}), ("loaders", loaders or {}))
-    for group, targets in groups:
-        saved = state.get(group)
-        if not isinstance(saved, dict) or "rng" not in state:
-            raise CheckpointError(f"the checkpoint has no {group!r} or 'rng' part: not a run's")
-        missing = sorted(set(targets) - set(saved))
-        if missing:
-            raise CheckpointError(
-                f"the checkpoint has no {group} named {missing}; it holds {sorted(saved)}"
-            )
-        for name, target in targets.items():
-            try:
-                target.load_state_dict(saved[name])
-            except (KeyError, ValueError) as error:  # missing or misshapen entries
-                message = f"the checkpoint's {group}[{name!r}] does not fit: {error}"
-                raise CheckpointError(message) from None
-    set_rng_state(state["rng"])
-    return int(state["step"])
-
-
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Replace ``path`` by ``text`` atomically (see ``minigrad.atomic_file``)."""
     write_atomically(path, lambda stream: stream.write(text), binary=False)
-
-
-def _copied(value: Any) -> Any:
-    """A deep copy of a state dict's tensors (state dicts share storage with live params)."""
-    from minigrad.tensor import Tensor
-
-    if isinstance(value, Tensor):
-        return value.detach().clone()
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_copied(item) for item in value)
-    return value
 
 
 def _jsonable(value: Any) -> Any:
