@@ -46,7 +46,7 @@ def write_atomically(
         os.replace(temp_name, path)
     except OSError as error:
         Path(temp_name).unlink(missing_ok=True)
-        if error.filename is None:  # a stream write names no file: name the target
+        if error.filename is None and error.errno:  # a stream write names no file
             raise type(error)(error.errno, error.strerror, str(path)) from None
         raise
     except BaseException:
