@@ -118,6 +118,11 @@ def test_sample_formats_and_where_they_go(trained, tmp_path, capsys):
     assert main(["sample", "--checkpoint", str(checkpoint), "--n", "50", "--format", "npy"]) == 0
     points = np.load(trained / "sample.npy")
     assert points.shape == (50, 2) and points.dtype == np.float32
+    loose = tmp_path / "a" / "b" / "x.npz"
+    loose.parent.mkdir(parents=True)
+    loose.write_bytes(checkpoint.read_bytes())
+    assert main(["sample", "--checkpoint", str(loose), "--n", "5"]) == 0
+    assert (loose.parent / "sample.png").exists() and not (tmp_path / "a" / "sample.png").exists()
     out = tmp_path / "s.npz"
     assert main(["sample", "--checkpoint", str(trained), "--n", "7", "--format", "npz",
                  "--out", str(out)]) == 0
