@@ -150,7 +150,7 @@ def _train_locked(
     except Diverged as error:
         bar.close()
         _save_derived_files(run)
-        raise Diverged(f"{error}; {kept_checkpoint_text(run, '--lr-g/--lr-d')}") from None
+        raise Diverged(f"{error}; {_kept_checkpoint_text(run, '--lr-g/--lr-d')}") from None
     bar.close()
     if step > first_step:
         _record_timing(run, first_step, step, time.perf_counter() - started)
@@ -195,14 +195,15 @@ def _save_derived_files(run: RunFolder) -> None:
     save_animation(sorted(run.path(SAMPLES_DIR).glob("step-*.png")), run.path("samples.gif"))
 
 
-def kept_checkpoint_text(run: RunFolder, what_to_lower: str) -> str:
+def _kept_checkpoint_text(run: RunFolder, what_to_lower: str) -> str:
     """How a divergence message ends: which checkpoint is kept, and what to do."""
     newest = run.latest_checkpoint()
     if newest is None:
         return f"no checkpoint was written; start afresh with smaller {what_to_lower}"
+    # Not "--resume": the same options would diverge again, and a resume may not change them.
     return (
-        f"kept the last good checkpoint {newest}; start afresh with smaller {what_to_lower} "
-        "(another --out), or --resume to retry from it"
+        f"kept the last good checkpoint {newest}; start a new run with smaller "
+        f"{what_to_lower} (another --out)"
     )
 
 
