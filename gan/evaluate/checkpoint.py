@@ -77,8 +77,11 @@ def evaluation_summary(result: dict[str, Any]) -> str:
             f"{result['std']:.3f} (target {result['target_std']}), mapping gap "
             f"{result['mapping_gap']:.3f}"
         )
+    warning = ""
+    if result["modes_covered"] == 0:
+        warning = " (no sample lies near any mode: look at the samples)"
     return (
         f"summary: {result['modes_covered']} of {result['num_modes']} modes covered, "
         f"{100 * result['high_quality_fraction']:.0f}% high-quality samples, reverse KL "
-        f"{result['reverse_kl']:.3f}"
+        f"{result['reverse_kl']:.3f}{warning}"
     )
