@@ -141,9 +141,10 @@ def run_grow(args: argparse.Namespace, given: Collection[str] | None = None) -> 
     from gan.progressive.grow import grow
     from gan.run_summary import grow_summary
 
+    # Refuse an occupied folder (or another kind of run) now, before reading its config
+    # and before training the scoring classifier.
+    check_can_start(args.out, resume=args.resume, config_keys=OPTION_NAMES)
     options = options_from_arguments(args, given)
-    # Refuse an occupied folder now, not after training the scoring classifier.
-    check_can_start(options.out, resume=args.resume, config_keys=OPTION_NAMES)
     evaluator = (
         ResolutionEvaluator(options.data, options.progress) if options.eval_samples else None
     )
