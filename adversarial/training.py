@@ -11,7 +11,11 @@ first ``holdout_size`` of them — the number Wong et al.'s early stop watches.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field
+import math
+import shlex
+import time
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import minigrad as mg
@@ -26,19 +30,24 @@ from adversarial.defences.mixup import mixup_loss
 from adversarial.models import ARCHITECTURES, build_classifier
 from minigrad import nn
 from minigrad.data import DataLoader, TensorDataset, fashion_mnist, mnist
+from minigrad.divergence import check_finite_parameters, check_finite_values, check_learning_rate
 from minigrad.images import save_line_plots
 from minigrad.models import accuracy, fit
 from minigrad.models.fit import BatchLoss, classification_loss
+from minigrad.run_errors import Diverged
+from minigrad.run_start import RunStart, merge_resumed_options, start_run
 from minigrad.runs import (
     RunFolder,
     capture_training_state,
     load_checkpoint,
+    require_extra,
     restore_training_state,
 )
 
 DATASETS = {"fashion_mnist": fashion_mnist, "mnist": mnist}
 DEFENCES = ("none", "fgsm", "pgd", "fgsm_rs", "mixup", "input_gradient")
 VALIDATION_SIZE = 5000
+HISTORY_PLOT = "training.png"
 
 
 @dataclass
@@ -70,6 +79,8 @@ class TrainOptions:
             raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {self.dataset!r}")
         if self.defence not in DEFENCES:
             raise ValueError(f"defence must be one of {DEFENCES}, got {self.defence!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
         for name in ("epochs", "batch_size", "pgd_steps", "holdout_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
@@ -77,6 +88,14 @@ class TrainOptions:
             raise ValueError(f"train_size must be None or >= 1, got {self.train_size!r}")
         if not 0 < self.eps <= 1:
             raise ValueError(f"eps must be in (0, 1] (pixels are in [0, 1]), got {self.eps}")
+        check_learning_rate("learning_rate", self.learning_rate)
+        for name in ("fgsm_alpha", "mixup_alpha", "gradient_penalty", "early_stop_drop"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+CONFIG_KEYS = tuple(f.name for f in fields(TrainOptions) if f.name != "progress")
 
 
 @dataclass
@@ -85,6 +104,7 @@ class TrainResult:
     run: RunFolder
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
+    seconds: float = 0.0  # wall time of this session
 
 
 def load_split(dataset: str, split: str) -> tuple[mg.Tensor, mg.Tensor]:
@@ -120,10 +140,43 @@ def batch_loss_for(options: TrainOptions) -> BatchLoss:
     return losses[options.defence]
 
 
-def train(options: TrainOptions, resume: bool = False) -> TrainResult:
-    """Train per ``options``; with ``resume`` continue from the run folder's latest checkpoint."""
+def train(
+    options: TrainOptions, resume: bool = False, given: Collection[str] | None = None
+) -> TrainResult:
+    """Train per ``options``; with ``resume`` continue from the run folder's newest intact
+    checkpoint. On resume the options named in ``given`` (default: all) must match the
+    run's own, except ``epochs``; the others are taken from the run. The folder rules
+    (lock, occupied folder, stray files) are ``minigrad.run_start``'s. A non-finite loss or
+    weight stops the run with ``Diverged`` before it is checkpointed."""
     options.check()
-    run = RunFolder(options.run_dir)
+    start = start_run(options.run_dir, resume=resume, config_keys=CONFIG_KEYS)
+    with start.lock:
+        if resume:
+            options = _resumed_options(start, options, given)
+        return _train_locked(start, options)
+
+
+def _resumed_options(
+    start: RunStart, options: TrainOptions, given: Collection[str] | None
+) -> TrainOptions:
+    if start.state is not None:
+        require_extra(start.state, start.checkpoint, ("config",), "python -m adversarial train")
+        saved = start.state["extra"]["config"]
+    else:
+        saved = start.run.read_config()
+    current = _jsonable_config(options)
+    names = current if given is None else [name for name in given if name in current]
+    typed = {name: current[name] for name in names if name != "run_dir"}
+    merged = merge_resumed_options(saved, typed, may_change=("epochs",))
+    merged["run_dir"] = options.run_dir  # paths come from the command line only
+    resumed = TrainOptions(**merged, progress=options.progress)
+    resumed.check()
+    return resumed
+
+
+def _train_locked(start: RunStart, options: TrainOptions) -> TrainResult:
+    run = start.run
+    started = time.perf_counter()
     mg.manual_seed(options.seed)
     (x_train, y_train), (x_val, y_val) = train_validation_split(options.dataset, options.train_size)
     model = build_classifier(options.architecture)
@@ -145,17 +198,11 @@ def train(options: TrainOptions, resume: bool = False) -> TrainResult:
         "optimizers": {"adam": optimizer},
         "loaders": {"train": loader},
     }
-    start = 0
-    checkpoint = run.latest_checkpoint() if resume else None
-    if checkpoint is not None:
-        state = load_checkpoint(checkpoint)
-        if _without_epochs(state["extra"]["config"]) != _without_epochs(_jsonable_config(options)):
-            raise ValueError(
-                f"{run.root} was started with different options (only epochs may change on "
-                "resume); use a new run_dir"
-            )
-        start = restore_training_state(state, **parts)
-        run.truncate_metrics(after_step=start)
+    start_epoch = 0
+    if start.state is not None:
+        state = start.state
+        start_epoch = restore_training_state(state, **parts)
+        run.truncate_metrics(after_step=start_epoch)
         guard.history = list(state["extra"]["guard_history"])
         if state["extra"]["stopped_early"]:
             return TrainResult(model, run, run.read_metrics(), stopped_early=True)
@@ -164,10 +211,18 @@ def train(options: TrainOptions, resume: bool = False) -> TrainResult:
     # FGSM-style training is the kind that overfits catastrophically (Wong et al.).
     watch = options.defence in ("fgsm", "fgsm_rs")
     stopped = False
-    for epoch in range(start + 1, options.epochs + 1):
+    for epoch in range(start_epoch + 1, options.epochs + 1):
         (train_loss,) = fit(
             model, loader, optimizer, epochs=1, batch_loss=batch_loss, progress=options.progress
         )
+        try:
+            # The epoch's mean loss is NaN as soon as one batch's is: one check per epoch.
+            check_finite_values({"train_loss": train_loss}, step=epoch, unit="epoch")
+            check_finite_parameters({"model": model}, step=epoch, unit="epoch")
+        except Diverged as error:
+            newest = run.latest_checkpoint()
+            kept = f"kept the last good checkpoint {newest}" if newest else "no checkpoint written"
+            raise Diverged(f"{error}; {kept}; lower --learning-rate") from None
         collapsed = guard.should_stop(model)
         record = {
             "step": epoch,
@@ -197,15 +252,42 @@ def train(options: TrainOptions, resume: bool = False) -> TrainResult:
         if stopped:
             break
     history = run.read_metrics()
-    _plot_history(run.path("training.png"), history)
+    # Derived from metrics.jsonl: rebuilt at every finish, so a kill mid-write heals.
+    _plot_history(run.path(HISTORY_PLOT), history)
     model.eval()
-    return TrainResult(model, run, history, stopped_early=stopped)
+    return TrainResult(model, run, history, stopped, time.perf_counter() - started)
+
+
+def training_summary(result: TrainResult) -> str:
+    """The lines ``python -m adversarial train`` ends with: what was made, and where."""
+    run, history = result.run, result.history
+    last = history[-1] if history else {}
+    lines = [f"finished: {last.get('step', 0)} epochs in {result.seconds:.1f} s (this session)"]
+    if last:
+        lines.append(
+            f"last epoch: validation accuracy {last['val_accuracy']:.4f}, under PGD-10 "
+            f"{last['val_pgd_accuracy']:.4f}"
+            + (" (stopped early: catastrophic overfitting)" if result.stopped_early else "")
+        )
+    curves = run.path(HISTORY_PLOT)
+    if curves.exists():
+        lines.append(f"curves:     {curves}")
+    newest = run.latest_checkpoint()
+    if newest is not None:
+        lines.append(f"checkpoint: {newest}")
+    folder = shlex.quote(str(run.root))
+    lines.append(
+        f"evaluate:   python -m adversarial report --checkpoint {folder} "
+        f"--out {shlex.quote(str(run.root / 'report'))}"
+    )
+    return "\n".join(lines)
 
 
 def load_classifier(checkpoint: str | Path) -> tuple[nn.Module, dict]:
     """The trained model (eval mode) and its run's options, from a checkpoint file or a
     run folder (its latest checkpoint)."""
     state = load_checkpoint(checkpoint)
+    require_extra(state, checkpoint, ("config",), "python -m adversarial train")
     config = state["extra"]["config"]
     model = build_classifier(config["architecture"])
     model.load_state_dict(state["models"]["model"])
@@ -215,10 +297,6 @@ def load_classifier(checkpoint: str | Path) -> tuple[nn.Module, dict]:
 
 def _jsonable_config(options: TrainOptions) -> dict:
     return {key: value for key, value in asdict(options).items() if key != "progress"}
-
-
-def _without_epochs(config: dict) -> dict:
-    return {key: value for key, value in config.items() if key != "epochs"}
 
 
 def _plot_history(path: Path, history: list[dict]) -> None:

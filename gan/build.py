@@ -24,7 +24,7 @@ from gan.options import TrainOptions, options_from_dict, resolve
 from gan.toy_data import Gaussian1D, GaussianMixture2D, grid, normal_noise, ring, uniform_noise
 from minigrad import Tensor, nn, optim
 from minigrad.data import DataLoader, TensorDataset, fashion_mnist, mnist
-from minigrad.runs import load_checkpoint
+from minigrad.runs import load_checkpoint, require_extra
 
 _LOADERS = {"fashion-mnist": fashion_mnist, "mnist": mnist}
 
@@ -157,6 +157,7 @@ def generator_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, 
     ``path`` is a checkpoint file or a run folder (its newest checkpoint).
     """
     state = load_checkpoint(path)
+    require_extra(state, path, ("options",), "python -m gan train")
     options = resolve(options_from_dict(state["extra"]["options"]))
     generator, _ = build_models(options)
     generator.load_state_dict(state["models"]["generator"])

@@ -4,7 +4,12 @@ python -m gan train --data fashion-mnist            # the DCGAN main job, ~25 mi
 python -m gan train --data ring --remedy minibatch-stddev --out runs/ring
 python -m gan train --out runs/gan --resume         # continue a killed run bit for bit
 python -m gan sample --checkpoint runs/gan --n 64   # a grid of new samples
+python -m gan sample --checkpoint runs/gan --n 10000 --format npy   # for external tools
 python -m gan evaluate --checkpoint runs/gan        # FD, classifier score, ... -> JSON
+
+A mistake (a bad value, an occupied run folder, a damaged checkpoint) ends with one line
+on stderr and exit status 2; a run that diverges (NaN) stops with one line and status 1,
+keeping its last good checkpoint.
 python -m gan grow --data fashion-mnist             # progressive growing, 4x4 -> 32x32
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -19,7 +25,11 @@ from gan.learning_round import LOSSES
 from gan.options import DATA, DATA_DEFAULTS, LR_DECAYS, TrainOptions
 from gan.progressive.command import add_grow_command, run_grow
 from gan.remedies import REMEDIES
-from minigrad.data import DownloadError
+from gan.sample import FORMATS
+from minigrad.command_line import ArgumentParser, given_options, run_command
+from minigrad.runs import CHECKPOINT_DIR, write_text_atomically
+
+MAX_EVALUATION_SAMPLES = 100_000
 
 HELP = {
     "data": "what to learn: fashion-mnist or mnist (DCGAN on images), ring (8 Gaussians on a "
@@ -112,7 +122,14 @@ def _add_sample(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     parser.add_argument(
-        "--out", default=None, help="PNG to write (default: sample.png in the run folder)"
+        "--format",
+        choices=FORMATS,
+        default="png",
+        help="png (a picture), npy (the samples: images as (N, 1, 28, 28) pixels in [0, 1]) "
+        "or npz (samples and z) (default: png)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="file to write (default: sample.FORMAT in the run folder)"
     )
 
 
@@ -137,16 +154,47 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     )
 
 
-def _run_folder_of(checkpoint: str) -> Path:
+def run_folder_of(checkpoint: str) -> Path:
+    """The run folder a --checkpoint belongs to (the folder itself, or the one holding
+    ``checkpoints/``), where outputs go by default; a loose file's own folder otherwise."""
     path = Path(checkpoint)
-    return path if path.is_dir() else path.parent.parent
+    if path.is_dir():
+        return path
+    return path.parent.parent if path.parent.name == CHECKPOINT_DIR else path.parent
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def output_file(given: str | None, checkpoint: str, default_name: str) -> Path:
+    """``--out`` checked (a file in an existing folder), or the run folder's default."""
+    if given is None:
+        return run_folder_of(checkpoint) / default_name
+    if given.strip() == "":
+        raise ValueError("--out is empty; give a file name or leave --out out")
+    out = Path(given)
+    if out.is_dir():
+        example = out / default_name
+        raise IsADirectoryError(f"--out {out} is a folder; give a file name, e.g. {example}")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist")
+    return out
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine cannot use, in one line (before anything is written)."""
+    import minigrad as mg
+
+    try:
+        mg.zeros(1, device=device)
+    except (RuntimeError, ImportError) as error:
+        raise ValueError(f"--device {device}: {error}") from None
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser of ``python -m gan`` and its subcommands' parsers by name."""
+    parser = ArgumentParser(
         prog="python -m gan",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_train(commands)
@@ -154,38 +202,45 @@ def main(argv: list[str] | None = None) -> int:
     _add_evaluate(commands)
     # Progressive growing (issue 5) keeps its arguments in its own package.
     add_grow_command(commands)
+    return parser, dict(commands.choices)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, subparsers = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.command == "grow":
-            run_grow(args)
-            return 0
-        return _run(args)
-    except (DownloadError, FileExistsError, FileNotFoundError, ValueError) as error:
-        # Expected failures (missing data, an occupied run folder, a bad option value):
-        # one line, not a traceback.
-        parser.exit(2, f"python -m gan {args.command}: error: {error}\n")
+    given = given_options(subparsers[args.command], argv)
+    return run_command(f"python -m gan {args.command}", lambda: _run(args, given))
 
 
-def _run(args: argparse.Namespace) -> int:
-    """train, sample or evaluate, as parsed."""
-    if args.command == "train":
+def _run(args: argparse.Namespace, given: set[str]) -> int:
+    """train, sample, evaluate or grow, as parsed."""
+    if args.command == "grow":
+        run_grow(args, given)
+    elif args.command == "train":
+        from gan.run_summary import train_summary
         from gan.trainer import train
 
         values = {field.name: getattr(args, field.name) for field in fields(TrainOptions)}
-        folder = train(TrainOptions(**values), resume=args.resume)
-        print(f"run folder: {folder}")
+        check_device(args.device)
+        folder = train(TrainOptions(**values), resume=args.resume, given=given)
+        print(train_summary(folder))
     elif args.command == "sample":
-        from gan.sample import sample_to_file
+        from gan.sample import check_sample_request, sample_to_file
 
-        out = Path(args.out) if args.out else _run_folder_of(args.checkpoint) / "sample.png"
-        sample_to_file(args.checkpoint, out, args.n, args.seed)
+        check_sample_request(args.n, args.format)
+        out = output_file(args.out, args.checkpoint, f"sample.{args.format}")
+        sample_to_file(args.checkpoint, out, args.n, args.seed, args.format)
         print(f"wrote {out}")
     else:
-        from gan.evaluate.checkpoint import evaluate_checkpoint
+        from gan.evaluate.checkpoint import evaluate_checkpoint, evaluation_summary
 
+        if args.n is not None and not 2 <= args.n <= MAX_EVALUATION_SAMPLES:
+            raise ValueError(f"--n must be between 2 and {MAX_EVALUATION_SAMPLES}, got {args.n}")
+        out = output_file(args.out, args.checkpoint, "evaluation.json")
         result = evaluate_checkpoint(args.checkpoint, args.n, args.seed)
-        out = Path(args.out) if args.out else _run_folder_of(args.checkpoint) / "evaluation.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        write_text_atomically(out, json.dumps(result, indent=2) + "\n")
         print(json.dumps(result, indent=2))
         print(f"wrote {out}")
+        print(evaluation_summary(result))
     return 0

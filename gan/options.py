@@ -13,6 +13,7 @@ from typing import Any
 
 from gan.learning_round import LOSSES
 from gan.remedies import REMEDIES
+from minigrad.divergence import check_learning_rate
 
 IMAGE_DATA = ("fashion-mnist", "mnist")
 TOY_DATA = ("ring", "grid", "gaussian-1d")
@@ -148,7 +149,11 @@ def _check(options: TrainOptions) -> None:
         raise ValueError(f"remedy must be one of {REMEDIES}, got {options.remedy!r}")
     if options.image_size not in (28, 32):
         raise ValueError(f"image_size must be 28 or 32, got {options.image_size!r}")
-    for name in ("lr_g", "lr_d", "gp_weight"):
+    if isinstance(options.seed, bool) or not isinstance(options.seed, int) or options.seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {options.seed!r}")
+    for name in ("lr_g", "lr_d"):
+        check_learning_rate(name, getattr(options, name))
+    for name in ("gp_weight",):
         if not getattr(options, name) > 0:
             raise ValueError(f"{name} must be > 0, got {getattr(options, name)!r}")
     for name in ("beta1", "beta2"):

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
+from collections.abc import Collection
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -32,15 +33,19 @@ from gan.learning_round import learning_round
 from gan.options import TrainOptions, options_from_dict, options_to_dict, resolve
 from gan.snapshots import generate, save_animation, save_curves, save_snapshot
 from minigrad import Tensor
+from minigrad.divergence import check_finite_parameters, check_finite_values
+from minigrad.run_errors import Diverged
+from minigrad.run_start import RunStart, merge_resumed_options, start_run
 from minigrad.runs import (
     RunFolder,
     capture_training_state,
-    load_checkpoint,
+    require_extra,
     restore_training_state,
     write_text_atomically,
 )
 
 SAMPLES_DIR = "samples"
+OPTION_NAMES = tuple(field.name for field in fields(TrainOptions))
 
 
 def fixed_noise(options: TrainOptions) -> Tensor:
@@ -52,27 +57,31 @@ def fixed_noise(options: TrainOptions) -> Tensor:
     return noise_sampler(options)(count)
 
 
-def train(options: TrainOptions, resume: bool = False) -> Path:
+def train(
+    options: TrainOptions, resume: bool = False, given: Collection[str] | None = None
+) -> Path:
     """Train a GAN as ``options`` say; returns the run folder.
 
-    With ``resume`` the run continues from the folder's newest checkpoint (only ``steps``
-    and ``progress`` may differ from the saved options). Without it the folder must not
-    already hold a run.
+    With ``resume`` the run continues from the folder's newest intact checkpoint; the
+    options named in ``given`` (those the user typed; default: every one that differs
+    from ``TrainOptions()``) must match the run's own, except ``steps`` and ``progress``.
+    Without it a folder holding checkpoints is refused (``minigrad.run_start``). A loss
+    or weight that turns NaN or infinite stops the run with ``Diverged``, before any bad
+    state is checkpointed.
     """
-    run = RunFolder(options.out)
-    checkpoint = run.latest_checkpoint()
-    if resume and checkpoint is None:
-        raise FileNotFoundError(f"--resume: {run.root} holds no checkpoint to resume from")
-    if not resume and (checkpoint is not None or run.metrics_path.exists()):
-        raise FileExistsError(
-            f"{run.root} already holds a run; pass --resume to continue it or choose a new --out"
-        )
-    state = None
+    if not resume:
+        options = resolve(options)  # bad options are refused before the folder is touched
+    start = start_run(options.out, resume=resume, config_keys=OPTION_NAMES)
+    with start.lock:
+        return _train_locked(start, options, resume, given)
+
+
+def _train_locked(
+    start: RunStart, options: TrainOptions, resume: bool, given: Collection[str] | None
+) -> Path:
+    run, state = start.run, start.state
     if resume:
-        state = load_checkpoint(checkpoint)
-        saved = options_from_dict(state["extra"]["options"])
-        steps = saved.steps if options.steps is None else options.steps
-        options = replace(saved, out=options.out, steps=steps, progress=options.progress)
+        options = _resumed_options(run, start.checkpoint, state, options, given)
     options = resolve(options)
 
     mg.manual_seed(options.seed)
@@ -92,55 +101,110 @@ def train(options: TrainOptions, resume: bool = False) -> Path:
         step = restore_training_state(state, models=models, optimizers=optimizers, loaders=loaders)
         fixed_z = state["extra"]["fixed_z"].to(options.device)
         run.truncate_metrics(after_step=step)
-    if step >= options.steps:
-        return run.root
 
     target = None if options.is_image else toy_target(options.data)
     samples_dir = run.path(SAMPLES_DIR)
     samples_dir.mkdir(exist_ok=True)
     first_step, started = step, time.perf_counter()
     bar = tqdm(total=options.steps, initial=step, disable=not options.progress, desc="train")
-    while step < options.steps:
-        set_learning_rates(options, step, g_optimizer, d_optimizer)
-        report = learning_round(
-            generator,
-            discriminator,
-            d_optimizer,
-            g_optimizer,
-            next_real,
-            sample_z,
-            k=options.d_steps,
-            loss=options.loss,
-            gp_weight=options.gp_weight,
-        )
-        step += 1
-        run.log_metrics({"step": step, **report.as_dict()})
-        bar.update(1)
-        bar.set_postfix(D_x=f"{report.d_real:.2f}", D_G_z=f"{report.d_fake:.2f}", refresh=False)
-        last = step == options.steps
-        if step % options.sample_every == 0 or last:
-            samples = generate(generator, fixed_z)
-            save_snapshot(
-                samples_dir / f"step-{step:08d}.png",
-                samples,
-                target,
-                title=f"step {step}",
-                z=fixed_z.numpy(),
+    try:
+        while step < options.steps:
+            set_learning_rates(options, step, g_optimizer, d_optimizer)
+            report = learning_round(
+                generator,
+                discriminator,
+                d_optimizer,
+                g_optimizer,
+                next_real,
+                sample_z,
+                k=options.d_steps,
+                loss=options.loss,
+                gp_weight=options.gp_weight,
             )
-        if step % options.checkpoint_every == 0 or last:
-            state = capture_training_state(
-                step,
-                models=models,
-                optimizers=optimizers,
-                loaders=loaders,
-                extra={"options": options_to_dict(options), "fixed_z": fixed_z},
-            )
-            run.save_checkpoint(step, state, keep_last=options.keep_checkpoints)
-            save_curves(run.read_metrics(), run.path("curves.png"))
+            step += 1
+            check_finite_values({"d_loss": report.d_loss, "g_loss": report.g_loss}, step=step)
+            run.log_metrics({"step": step, **report.as_dict()})
+            bar.update(1)
+            bar.set_postfix(D_x=f"{report.d_real:.2f}", D_G_z=f"{report.d_fake:.2f}", refresh=False)
+            last = step == options.steps
+            if step % options.sample_every == 0 or last:
+                samples = generate(generator, fixed_z)
+                save_snapshot(
+                    samples_dir / f"step-{step:08d}.png",
+                    samples,
+                    target,
+                    title=f"step {step}",
+                    z=fixed_z.numpy(),
+                )
+            if step % options.checkpoint_every == 0 or last:
+                check_finite_parameters(models, step=step)  # never checkpoint a bad state
+                state = capture_training_state(
+                    step,
+                    models=models,
+                    optimizers=optimizers,
+                    loaders=loaders,
+                    extra={"options": options_to_dict(options), "fixed_z": fixed_z},
+                )
+                run.save_checkpoint(step, state, keep_last=options.keep_checkpoints)
+                save_curves(run.read_metrics(), run.path("curves.png"))
+    except Diverged as error:
+        bar.close()
+        _save_derived_files(run)
+        raise Diverged(f"{error}; {_kept_checkpoint_text(run, '--lr-g/--lr-d')}") from None
     bar.close()
-    _record_timing(run, first_step, step, time.perf_counter() - started)
-    save_animation(sorted(samples_dir.glob("step-*.png")), run.path("samples.gif"))
+    if step > first_step:
+        _record_timing(run, first_step, step, time.perf_counter() - started)
+    _save_derived_files(run)
     return run.root
+
+
+def _resumed_options(
+    run: RunFolder,
+    checkpoint: Path | None,
+    state: dict | None,
+    options: TrainOptions,
+    given: Collection[str] | None,
+) -> TrainOptions:
+    """The run's own options (from its checkpoint, or config.json when it has none yet),
+    with the path from the command line and the changes a resume may make."""
+    if state is not None:
+        require_extra(state, checkpoint, ("options", "fixed_z"), "python -m gan train")
+        saved = state["extra"]["options"]
+    else:
+        saved = run.read_config()
+    defaults = TrainOptions()
+    if given is None:
+        given = [
+            name for name in OPTION_NAMES if getattr(options, name) != getattr(defaults, name)
+        ]
+    typed = {name: getattr(options, name) for name in given if name in OPTION_NAMES}
+    typed.pop("out", None)
+    merged = merge_resumed_options(saved, typed, may_change=("steps", "progress"))
+    merged["out"] = options.out  # paths come from the command line only
+    merged.setdefault("progress", options.progress)
+    return options_from_dict(merged)
+
+
+def _save_derived_files(run: RunFolder) -> None:
+    """Rebuild what is computed from the run's files: the GIF of the snapshots, the curves.
+
+    Done at every finish (and after a divergence or a resume of a finished run), so a file
+    left half-written by a kill comes back whole.
+    """
+    save_curves(run.read_metrics(), run.path("curves.png"))
+    save_animation(sorted(run.path(SAMPLES_DIR).glob("step-*.png")), run.path("samples.gif"))
+
+
+def _kept_checkpoint_text(run: RunFolder, what_to_lower: str) -> str:
+    """How a divergence message ends: which checkpoint is kept, and what to do."""
+    newest = run.latest_checkpoint()
+    if newest is None:
+        return f"no checkpoint was written; start afresh with smaller {what_to_lower}"
+    # Not "--resume": the same options would diverge again, and a resume may not change them.
+    return (
+        f"kept the last good checkpoint {newest}; start a new run with smaller "
+        f"{what_to_lower} (another --out)"
+    )
 
 
 def set_learning_rates(options: TrainOptions, step: int, *optimizers: object) -> None:

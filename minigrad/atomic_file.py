@@ -4,7 +4,9 @@ The new contents go to a temporary file in the same folder; it is flushed and fs
 given the permissions a plain ``open(path, "w")`` would have created, and renamed over
 ``path`` (``os.replace`` is atomic on POSIX and Windows). The folder is fsynced too, so
 the rename itself survives a power cut. A run killed mid-write leaves at most a stray
-``.<name>.*.tmp`` beside the old file, which is still intact.
+``.<name>.*.tmp`` beside the old file, which is still intact (``minigrad.runs`` removes
+such strays when it next opens the run folder). A failed write (disk full: ``ENOSPC``,
+file-size limit: ``EFBIG``) removes its temporary file and leaves ``path`` as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ def write_atomically(
     """
     path = Path(path)
     folder = path.parent
+    if not folder.is_dir():
+        # mkstemp would name its temporary file, which the caller never asked for.
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise FileNotFoundError(f"cannot write {path}: folder {folder} {problem}")
     handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if binary:
@@ -36,19 +42,26 @@ def write_atomically(
             stream.flush()
             os.fsync(stream.fileno())
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.chmod(temp_name, 0o666 & ~_current_umask())
+        os.chmod(temp_name, default_file_mode())
         os.replace(temp_name, path)
+    except OSError as error:
+        Path(temp_name).unlink(missing_ok=True)
+        if error.filename is None and error.errno:  # a stream write names no file
+            raise type(error)(error.errno, error.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
     _fsync_folder(folder)
 
 
-def _current_umask() -> int:
+def default_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0o666 less the umask (mkstemp's
+    files are 0o600, which would hide caches and downloads from other users)."""
     # The only portable way to read the umask is to set it and put it back.
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -69,7 +69,7 @@ def _place_by(target_of: Callable[[str], str]) -> Callable[[Tensor, str], Tensor
             return tensor.to(device)
         except (ImportError, RuntimeError) as error:
             raise RuntimeError(
-                f"a tensor saved on {location!r} needs device {device!r}, which is not "
+                f"a tensor saved on {location!r} needs device '{device}', which is not "
                 f"available here ({error}); pass map_location='cpu' to load it on the CPU"
             ) from error
 

@@ -27,6 +27,7 @@ import json
 import os
 import pickle
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -66,6 +67,14 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     _write_atomically(Path(path), entries)
 
 
+class UnreadableArchive(ValueError):
+    """A file ``load`` cannot read: its message names the file and the problem in one line."""
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def load(
     f: str | os.PathLike[str] | IO[bytes], map_location: Any = None, *, weights_only: bool = True
 ) -> Any:
@@ -86,7 +95,7 @@ def load(
     if kind == "torch":
         return torch_format.load(f, place)
     if kind == "legacy torch":
-        raise ValueError(
+        raise UnreadableArchive(
             f"{f} is in PyTorch's legacy (pre-1.6) format, which minigrad cannot read; "
             "re-save it with torch.save(torch.load(path), path) in a current PyTorch"
         )
@@ -95,20 +104,15 @@ def load(
 
 def _file_kind(f: str | os.PathLike[str] | IO[bytes]) -> str:
     """"torch" (a zip with a data.pkl), "legacy torch" (a bare pickle) or "npz" (the rest)."""
-    if hasattr(f, "read"):
-        start = f.tell()
-        magic = f.read(4)
-        f.seek(start)
-    else:
-        try:
-            with open(f, "rb") as stream:
-                magic = stream.read(4)
-        except OSError:
-            return "npz"  # np.load reports the missing file with its own message
+    try:
+        magic = _peek(f, len(_ZIP_MAGIC))
+    except OSError:
+        return "npz"  # the npz reader reports the missing file with its own message
     if magic[:1] == pickle.PROTO:
         return "legacy torch"
-    if magic != b"PK\x03\x04":
+    if magic != _ZIP_MAGIC:
         return "npz"
+    start = f.tell() if hasattr(f, "seek") else 0
     try:
         with zipfile.ZipFile(f) as zipped:
             return "torch" if torch_format.torch_prefix(zipped) else "npz"
@@ -119,6 +123,17 @@ def _file_kind(f: str | os.PathLike[str] | IO[bytes]) -> str:
     finally:
         if hasattr(f, "seek"):
             f.seek(start)
+
+
+def _peek(f: str | os.PathLike[str] | IO[bytes], count: int) -> bytes:
+    """The first ``count`` bytes of a path or (left where it was) an open binary file."""
+    if hasattr(f, "read"):
+        start = f.tell()
+        magic = f.read(count)
+        f.seek(start)
+        return magic
+    with open(f, "rb") as stream:
+        return stream.read(count)
 
 
 def _place_tensors(value: Any, place: Callable[[Any, str], Any]) -> Any:
@@ -135,22 +150,56 @@ def _place_tensors(value: Any, place: Callable[[Any, str], Any]) -> Any:
     return value
 
 
-def _load_npz(path: str | os.PathLike[str] | IO[bytes]) -> Any:
-    """Read an object written by ``save`` to a ``.npz`` file; Tensors come back on the CPU."""
-    with np.load(path, allow_pickle=False) as archive:
-        if _STRUCTURE_KEY not in archive.files:
-            raise ValueError(
-                f"{path} is an .npz archive but not one written by minigrad.save "
-                f"(no {_STRUCTURE_KEY!r} entry)"
-            )
-        header = json.loads(archive[_STRUCTURE_KEY].tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT_NAME or header.get("version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: unsupported format {header.get('format')!r} version "
-                f"{header.get('version')!r}; this minigrad reads {FORMAT_NAME!r} "
-                f"version {FORMAT_VERSION}"
-            )
-        return _decode(header["root"], archive)
+def _load_npz(f: str | os.PathLike[str] | IO[bytes]) -> Any:
+    """Read an object written by ``save`` to a ``.npz`` file; Tensors come back on the CPU.
+
+    A file that is not such an archive (a truncated or overwritten one, a ``.npy``, any
+    other file) raises ``UnreadableArchive`` (a ``ValueError``) naming the file and what
+    is wrong with it; a missing file raises ``FileNotFoundError``.
+    """
+    name = getattr(f, "name", "<file object>") if hasattr(f, "read") else f
+    magic = _peek(f, len(_NPY_MAGIC))
+    if magic.startswith(_NPY_MAGIC):
+        raise UnreadableArchive(
+            f"{name} is a single-array .npy file, not a minigrad.save archive "
+            "(read it with numpy.load)"
+        )
+    if not magic.startswith(_ZIP_MAGIC):
+        raise UnreadableArchive(f"{name} is not a minigrad.save archive (not a zip/.npz file)")
+    try:
+        with np.load(f, allow_pickle=False) as archive:
+            if _STRUCTURE_KEY not in archive.files:
+                raise UnreadableArchive(
+                    f"{name} is an .npz archive but not one written by minigrad.save "
+                    f"(no {_STRUCTURE_KEY!r} entry)"
+                )
+            header = json.loads(archive[_STRUCTURE_KEY].tobytes().decode("utf-8"))
+            if header.get("format") != FORMAT_NAME or header.get("version") != FORMAT_VERSION:
+                raise UnreadableArchive(
+                    f"{name}: unsupported format {header.get('format')!r} version "
+                    f"{header.get('version')!r}; this minigrad reads {FORMAT_NAME!r} "
+                    f"version {FORMAT_VERSION}"
+                )
+            return _decode(header["root"], archive)
+    except UnreadableArchive:
+        raise
+    # What numpy, zipfile, zlib and json raise on damaged bytes: a truncated file, a
+    # corrupted entry, a structure naming arrays that are not there, absurd nesting.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        UnicodeDecodeError,
+    ) as error:
+        problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UnreadableArchive(
+            f"{name} is damaged (truncated or overwritten?): {type(error).__name__}: {problem}"
+        ) from None
 
 
 def _encode(value: Any, key_path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:

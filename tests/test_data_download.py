@@ -224,6 +224,35 @@ def test_stale_npy_cache_is_rebuilt(fake_dataset, clean_env, tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "train-labels-idx1-ubyte.npy"), labels)
 
 
+def test_cache_follows_a_replaced_file_even_with_an_older_mtime(fake_dataset, clean_env, tmp_path):
+    import os
+
+    spec, _ = fake_dataset
+    _, labels, images_gz, labels_gz = fake_split_files(6, 0)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(images_gz)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(labels_gz)
+    load_idx_dataset(spec, "train", root=tmp_path, download=False)  # builds the .npy cache
+    _, other_labels, _, other_labels_gz = fake_split_files(6, 1)
+    assert not np.array_equal(labels, other_labels)
+    replaced = tmp_path / "train-labels-idx1-ubyte.gz"
+    replaced.write_bytes(other_labels_gz)
+    os.utime(replaced, (1_000_000_000, 1_000_000_000))  # 2001: older than the cache
+    dataset = load_idx_dataset(spec, "train", root=tmp_path, download=False)
+    np.testing.assert_array_equal(dataset.tensors[1].numpy(), other_labels)
+
+
+def test_cache_and_downloads_get_the_usual_file_mode(server, fake_dataset, clean_env):
+    import os
+    import stat
+
+    spec, _ = fake_dataset
+    load_idx_dataset(spec, "train", progress=False)
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in (clean_env / "fashion-mnist").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name
+
+
 # ---------------------------------------------------------------------------- the real data
 
 

@@ -10,6 +10,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import DataLoader, TensorDataset
+from minigrad.run_errors import CheckpointError
 from minigrad.runs import (
     RunFolder,
     capture_training_state,
@@ -113,7 +114,7 @@ def test_resume_is_bit_for_bit(tmp_path):
 def test_restore_names_missing_parts(tmp_path):
     model, optimizer, loader = _fresh(0)
     state = capture_training_state(0, models={"m": model})
-    with pytest.raises(KeyError, match="no optimizers named"):
+    with pytest.raises(CheckpointError, match="no optimizers named"):
         restore_training_state(state, models={"m": model}, optimizers={"o": optimizer})
     assert json.loads(json.dumps(state["loaders"])) == {}
 

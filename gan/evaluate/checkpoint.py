@@ -59,3 +59,29 @@ def evaluate_checkpoint(
         coverage = mode_coverage(generate(generator, sample_z(count)), toy_target(options.data))
         result = coverage.as_dict()
     return {"data": options.data, "checkpoint": str(path), **result}
+
+
+def evaluation_summary(result: dict[str, Any]) -> str:
+    """One line saying what ``evaluate_checkpoint``'s numbers mean, for the terminal."""
+    if "frechet_distance" in result:
+        return (
+            f"summary: {result['samples']} images, Fréchet distance "
+            f"{result['frechet_distance']:.2f} (real-vs-real floor "
+            f"{result['frechet_distance_floor']:.2f}), classifier score "
+            f"{result['classifier_score']:.2f} of {result['classifier_score_real']:.2f} for real "
+            f"images, precision {result['precision']:.2f}, recall {result['recall']:.2f}"
+        )
+    if "mapping_gap" in result:
+        return (
+            f"summary: mean {result['mean']:.3f} (target {result['target_mean']}), std "
+            f"{result['std']:.3f} (target {result['target_std']}), mapping gap "
+            f"{result['mapping_gap']:.3f}"
+        )
+    warning = ""
+    if result["modes_covered"] == 0:
+        warning = " (no sample lies near any mode: look at the samples)"
+    return (
+        f"summary: {result['modes_covered']} of {result['num_modes']} modes covered, "
+        f"{100 * result['high_quality_fraction']:.0f}% high-quality samples, reverse KL "
+        f"{result['reverse_kl']:.3f}{warning}"
+    )

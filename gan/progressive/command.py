@@ -2,6 +2,7 @@
 
     python -m gan grow --data fashion-mnist [--out runs/grow] [--images-per-phase 6000] ...
     python -m gan grow --resume --out runs/grow        # options come from config.json
+                                                       # (the folder from --out, always)
 
 Only argument parsing lives here; the work is gan.progressive.grow.grow.
 """
@@ -10,10 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Collection
 from dataclasses import fields
+from pathlib import Path
 
 from gan.progressive.options import DATA, GrowOptions, options_from_dict
+from minigrad.run_start import check_can_start, merge_resumed_options
 from minigrad.runs import RunFolder
+
+OPTION_NAMES = tuple(field.name for field in fields(GrowOptions))
 
 _DEFAULTS = GrowOptions()
 
@@ -106,33 +112,44 @@ def add_grow_arguments(parser: argparse.ArgumentParser) -> None:
     add("--no-progress", action="store_true", help="no progress bar")
 
 
-def options_from_arguments(args: argparse.Namespace) -> GrowOptions:
-    """GrowOptions from parsed flags; with --resume, from the run folder's config.json."""
-    if args.resume and RunFolder(args.out).config_path.exists():
-        saved = RunFolder(args.out).read_config()
-        saved["progress"] = not args.no_progress
-        return options_from_dict(saved)
+def options_from_arguments(
+    args: argparse.Namespace, given: Collection[str] | None = None
+) -> GrowOptions:
+    """GrowOptions from parsed flags. With --resume: the run's config.json, checked against
+    the flags in ``given`` (those typed); --out always comes from the command line."""
     values = {
         field.name: getattr(args, field.name)
         for field in fields(GrowOptions)
         if hasattr(args, field.name)
     }
     values["progress"] = not args.no_progress
+    run_config = RunFolder(args.out).config_path if Path(args.out).is_dir() else None
+    if args.resume and run_config is not None and run_config.exists():
+        saved = RunFolder(args.out).read_config()
+        typed = {name: values[name] for name in (given or ()) if name in values}
+        typed.pop("out", None)
+        typed["progress"] = values["progress"]
+        merged = merge_resumed_options(saved, typed, may_change=("progress",))
+        merged["out"] = args.out  # paths come from the command line only
+        return options_from_dict(merged)
     return GrowOptions(**values)
 
 
-def run_grow(args: argparse.Namespace) -> None:
-    """Train (or resume) and print where the results are and the last evaluation."""
+def run_grow(args: argparse.Namespace, given: Collection[str] | None = None) -> None:
+    """Train (or resume) and print a summary of what was made and where."""
     from gan.progressive.evaluation import ResolutionEvaluator
     from gan.progressive.grow import grow
+    from gan.run_summary import grow_summary
 
-    options = options_from_arguments(args)
+    # Refuse an occupied folder (or another kind of run) now, before reading its config
+    # and before training the scoring classifier.
+    check_can_start(args.out, resume=args.resume, config_keys=OPTION_NAMES)
+    options = options_from_arguments(args, given)
     evaluator = (
         ResolutionEvaluator(options.data, options.progress) if options.eval_samples else None
     )
     trainer = grow(options, resume=args.resume, evaluator=evaluator)
-    run = RunFolder(options.out)
-    print(f"run folder: {run.root}  (step {trainer.step}, {trainer.images_shown} images shown)")
-    last = run.path(f"evaluation/res-{trainer.resolution:03d}.json")
+    print(grow_summary(RunFolder(options.out).root, trainer.resolution))
+    last = RunFolder(options.out).path(f"evaluation/res-{trainer.resolution:03d}.json")
     if last.exists():
         print(json.dumps(json.loads(last.read_text()), indent=2))

@@ -32,8 +32,11 @@ from gan.progressive.data import pixels_to_pyramid
 from gan.progressive.growth_picture import save_growth_picture
 from gan.progressive.options import GrowOptions, options_to_dict
 from gan.progressive.trainer import ProgressiveTrainer
+from minigrad.divergence import check_finite_parameters, check_finite_values
 from minigrad.images import save_image_grid, save_line_plots
-from minigrad.runs import RunFolder, load_checkpoint, write_text_atomically
+from minigrad.run_errors import Diverged, OptionsChanged
+from minigrad.run_start import RunStart, start_run
+from minigrad.runs import RunFolder, require_extra, write_text_atomically
 
 # (images (N, 1, r, r) in [-1, 1] from the averaged G, resolution r) -> metrics
 Evaluator = Callable[[np.ndarray, int], dict[str, Any]]
@@ -138,10 +141,10 @@ def _check_resumed_config(run: RunFolder, options: GrowOptions) -> None:
     differing = sorted(
         key
         for key in set(saved) | set(current)
-        if key != "progress" and saved.get(key) != current.get(key)
+        if key not in ("progress", "out") and saved.get(key) != current.get(key)
     )
     if differing:
-        raise ValueError(
+        raise OptionsChanged(
             f"options {differing} differ from the run folder's config.json; resume with the "
             "options the run was started with (the command line reads them from config.json)"
         )
@@ -156,57 +159,88 @@ def grow(
 ) -> ProgressiveTrainer:
     """Train (or continue) the run in ``options.out``; returns the trainer at the end.
 
-    Without ``resume`` the folder must not hold a run yet (FileExistsError); with it, it
-    must hold a checkpoint (FileNotFoundError) taken with the same options (ValueError).
+    Without ``resume`` a folder holding checkpoints is refused (FileExistsError); with
+    it, the folder must hold a run (FileNotFoundError) with the same options (ValueError);
+    see ``minigrad.run_start``. A non-finite loss or weight stops the run with
+    ``Diverged`` before anything bad is checkpointed.
 
     ``max_rounds`` stops after that many rounds of this session (a checkpoint is written
     there), as a killed run would; ``pixels`` (N, 1, 28, 28) in [0, 1] replaces the data
     set's training images (tests).
     """
-    run = RunFolder(options.out)
+    start = start_run(options.out, resume=resume, config_keys=tuple(options_to_dict(options)))
+    with start.lock:
+        return _grow_locked(start, options, evaluator, max_rounds, pixels)
+
+
+def _grow_locked(
+    start: RunStart,
+    options: GrowOptions,
+    evaluator: Evaluator | None,
+    max_rounds: int | None,
+    pixels: np.ndarray | None,
+) -> ProgressiveTrainer:
+    run = start.run
     if pixels is None:
         pixels = load_pixels(options.data, "train")[0]
     if options.train_examples is not None:
         pixels = pixels[: options.train_examples]
     pyramid = pixels_to_pyramid(pixels, options.resolutions)
-    checkpoint = run.latest_checkpoint()
-    if resume and checkpoint is None:
-        raise FileNotFoundError(f"--resume: {run.root} holds no checkpoint to resume from")
-    if not resume and (checkpoint is not None or run.metrics_path.exists()):
-        raise FileExistsError(
-            f"{run.root} already holds a run; pass --resume to continue it or choose a new --out"
-        )
-    if not resume:
+    if start.state is None:
         mg.manual_seed(options.seed)
         run.write_config(options_to_dict(options))
         trainer = ProgressiveTrainer(options, pyramid)
     else:
         _check_resumed_config(run, options)
-        trainer = ProgressiveTrainer.restore(options, pyramid, load_checkpoint(checkpoint))
+        require_extra(start.state, start.checkpoint, ("images_shown", "levels"), "gan grow")
+        trainer = ProgressiveTrainer.restore(options, pyramid, start.state)
         run.truncate_metrics(after_step=trainer.step)
     z = fixed_noise(options)
     total_rounds = -(-trainer.schedule.total_images // options.batch_size)
     started, rounds = time.perf_counter(), 0
     bar = tqdm(total=total_rounds, initial=trainer.step, disable=not options.progress, unit="round")
-    while not trainer.finished and (max_rounds is None or rounds < max_rounds):
-        record = trainer.train_round()
-        rounds += 1
-        run.log_metrics(record)
-        bar.update(1)
-        bar.set_postfix(
-            res=record["resolution"],
-            alpha=f"{record['alpha']:.2f}",
-            W=f"{record['wasserstein']:.3f}",
-        )
-        if trainer.finished or trainer.phase.resolution != record["resolution"]:
-            finish_resolution(
-                run, trainer, record["resolution"], z, evaluator, options.eval_samples
+    models = {
+        "generator": trainer.generator,
+        "discriminator": trainer.discriminator,
+        "generator_ema": trainer.generator_ema,
+    }
+    try:
+        while not trainer.finished and (max_rounds is None or rounds < max_rounds):
+            record = trainer.train_round()
+            rounds += 1
+            check_finite_values(
+                {"d_loss": record["d_loss"], "g_loss": record["g_loss"]}, step=trainer.step
             )
-            save_curves(run)
-        if trainer.step % options.checkpoint_every == 0 or trainer.finished or rounds == max_rounds:
-            run.save_checkpoint(trainer.step, trainer.state(), keep_last=options.keep_checkpoints)
+            run.log_metrics(record)
+            bar.update(1)
+            bar.set_postfix(
+                res=record["resolution"],
+                alpha=f"{record['alpha']:.2f}",
+                W=f"{record['wasserstein']:.3f}",
+            )
+            if trainer.finished or trainer.phase.resolution != record["resolution"]:
+                finish_resolution(
+                    run, trainer, record["resolution"], z, evaluator, options.eval_samples
+                )
+                save_curves(run)
+            at_end = trainer.finished or rounds == max_rounds
+            if trainer.step % options.checkpoint_every == 0 or at_end:
+                models.update(generator=trainer.generator, discriminator=trainer.discriminator)
+                check_finite_parameters(models, step=trainer.step)  # never checkpoint NaNs
+                run.save_checkpoint(
+                    trainer.step, trainer.state(), keep_last=options.keep_checkpoints
+                )
+    except Diverged as error:
+        bar.close()
+        save_curves(run)
+        newest = run.latest_checkpoint()
+        kept = f"kept the last good checkpoint {newest}" if newest else "no checkpoint written"
+        raise Diverged(f"{error}; {kept}; start afresh with a smaller --lr") from None
     bar.close()
-    _record_time(run, trainer.step, rounds, time.perf_counter() - started)
+    if rounds:
+        _record_time(run, trainer.step, rounds, time.perf_counter() - started)
+    # Derived files are rebuilt at every finish, so one cut short by a kill comes back.
+    save_curves(run)
     if trainer.finished:
         save_growth_picture(growth_samples(run), run.path("growth.png"))
     return trainer

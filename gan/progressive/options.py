@@ -16,6 +16,7 @@ from typing import Any
 
 from gan.progressive.architecture import ProgressiveArchitecture
 from gan.progressive.schedule import GrowthSchedule
+from minigrad.divergence import check_learning_rate
 
 DATA = ("fashion-mnist", "mnist")
 
@@ -66,7 +67,8 @@ class GrowOptions:
             raise ValueError(
                 f"train_examples must be None or an int >= batch_size, got {self.train_examples!r}"
             )
-        for name in ("lr", "gp_weight", "ema_half_life_images"):
+        check_learning_rate("lr", self.lr)
+        for name in ("gp_weight", "ema_half_life_images"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if not self.drift_weight >= 0:

@@ -19,6 +19,8 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
+from minigrad.atomic_file import default_file_mode
+
 _CHUNK_BYTES = 1 << 16
 
 
@@ -68,6 +70,7 @@ def download_file(
                 f"({received} bytes received); the file is corrupt or the mirror serves "
                 "different bytes, so it was not saved"
             )
+        os.chmod(temp_name, default_file_mode())  # mkstemp's 0600 would hide it from others
         os.replace(temp_name, destination)
     except BaseException:
         # Whatever went wrong (including Ctrl-C), a half-written file must not survive.

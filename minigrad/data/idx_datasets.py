@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad.atomic_file import default_file_mode
 from minigrad.data.dataset import TensorDataset
 from minigrad.data.download import DownloadError, download_file
 from minigrad.data.idx import IdxFormatError, read_idx
@@ -247,11 +248,14 @@ def _base_urls(spec: IdxDatasetSpec, base_url: str | None) -> tuple[str, ...]:
 def _decoded(path: Path, cache_folder: Path, ndim: int) -> np.ndarray:
     """The uint8 array in the IDX file ``path``, via a ``.npy`` copy in ``cache_folder``.
 
-    The ``.npy`` is used only when it is newer than the IDX file and holds a uint8 array
-    of the right rank; otherwise it is rebuilt from the IDX file.
+    The ``.npy`` is written with the IDX file's modification time (to the nanosecond) and
+    used only while the two times are equal and it holds a uint8 array of the right rank;
+    otherwise it is rebuilt. Equality, not "newer than": an IDX file replaced by one with
+    an *older* time (``cp -p``, an unpacked archive) must not be served from the cache.
     """
     cached = cache_folder / (path.name.removesuffix(".gz") + ".npy")
-    if cached.is_file() and cached.stat().st_mtime >= path.stat().st_mtime:
+    source_time = path.stat().st_mtime_ns
+    if cached.is_file() and cached.stat().st_mtime_ns == source_time:
         try:
             array = np.load(cached, allow_pickle=False)
         except (OSError, ValueError):
@@ -263,11 +267,11 @@ def _decoded(path: Path, cache_folder: Path, ndim: int) -> np.ndarray:
         raise IdxFormatError(
             f"{path}: expected a {ndim}-d uint8 IDX array, found {array.ndim}-d {array.dtype}"
         )
-    _write_npy_atomically(cached, array)
+    _write_npy_atomically(cached, array, source_time)
     return array
 
 
-def _write_npy_atomically(target: Path, array: np.ndarray) -> None:
+def _write_npy_atomically(target: Path, array: np.ndarray, mtime_ns: int) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -276,6 +280,8 @@ def _write_npy_atomically(target: Path, array: np.ndarray) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             np.save(stream, array, allow_pickle=False)
+        os.chmod(temp_name, default_file_mode())  # readable like any file, not mkstemp's 0600
+        os.utime(temp_name, ns=(mtime_ns, mtime_ns))  # ties the cache to this IDX file
         os.replace(temp_name, target)
     except OSError:
         Path(temp_name).unlink(missing_ok=True)  # e.g. disk full: skip the speed-up
