@@ -1,7 +1,7 @@
 """minigrad.sweeps: one sweep, the same numbers in this process, in local processes and
 on a Dask cluster; a worker killed mid-run loses no run; a raising run is reported.
 
-The sweep is real but tiny: the ring, two seeds, 60 learning rounds each.
+The sweep is real but tiny: the ring, two seeds, 30 learning rounds each.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from gan.experiments.mode_coverage import main as mode_coverage_main
 from gan.experiments.mode_coverage import run_one
 from minigrad.sweeps import ExecutorChoice, exit_with_summary, run_sweep
 
-STEPS = 60
+STEPS = 30
 SEEDS = (0, 1)
 
 
@@ -96,6 +96,35 @@ def test_a_finished_run_is_not_trained_again(serial):
     outcome, runs = serial
     again = run_sweep(run_one, _ring_sweep(runs), progress=False)
     assert again.results == outcome.results  # "seconds" too: read back, not re-measured
+
+
+def test_the_script_reports_the_sweep_into_results(serial, tmp_path, capsys):
+    outcome, runs = serial
+    results = tmp_path / "results"
+    mode_coverage_main(
+        ["--data", "ring", "--regimes", "default", "--remedies", "none", "--seeds", "2",
+         "--steps", str(STEPS), "--runs", str(runs), "--results", str(results)]
+    )  # fmt: skip
+    report = json.loads((results / "mode_coverage.json").read_text())
+    assert report["runs"] == outcome.results  # read back from the run folders, not retrained
+    [row] = report["summary"]
+    assert row["seeds"] == 2 and row["steps"] == STEPS
+    assert (results / "mode_coverage.png").stat().st_size > 0
+    assert "2 of 2 runs finished" in capsys.readouterr().out
+
+
+def test_the_script_exits_1_when_a_run_fails(tmp_path, capsys):
+    not_a_folder = tmp_path / "runs"
+    not_a_folder.write_text("a file where the run folders should go\n")
+    with pytest.raises(SystemExit) as exit_info:
+        mode_coverage_main(
+            ["--data", "ring", "--regimes", "default", "--remedies", "none", "--seeds", "1",
+             "--steps", "10", "--runs", str(not_a_folder), "--results", str(tmp_path / "out")]
+        )  # fmt: skip
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "0 of 1 runs finished" in err and "FAILED {'data': 'ring'" in err
+    assert not (tmp_path / "out").exists()  # nothing finished, nothing reported
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     add_sweep_arguments(parser, runs="runs/mode-coverage", results="runs/mode-coverage/results")
     args = parser.parse_args(argv)
     choice = executor_choice(parser, args)
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
     sweep = [
         {
             "data": data,
