@@ -39,6 +39,15 @@ def ring_run_killed_once(marker: str, kill_seed: int, **run) -> dict:
     return run_one(**run)
 
 
+def ratio_or_killed(numerator: float, denominator: float, kill: bool) -> float:
+    """numerator / denominator after half a second; with ``kill`` the run kills its worker
+    at once, every time, so the pool breaks while the runs beside it are still running."""
+    if kill:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.5)
+    return ratio(numerator, denominator)
+
+
 def ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator: raises ZeroDivisionError for a zero denominator."""
     return numerator / denominator

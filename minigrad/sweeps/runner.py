@@ -123,13 +123,13 @@ def run_sweep(
             losses[index] += 1
             outcome.resubmitted += 1
             waiting.append(index)
-            return choice.broken_by(error)
         else:
             outcome.failures.append(RunFailure.from_error(runs[index], error))
             outcome.failed_indices.add(index)
             bar.write(f"run {runs[index]} failed: {outcome.failures[-1].error}")
-        bar.update()
-        return False
+        if index not in waiting:
+            bar.update()
+        return error is not None and choice.broken_by(error)
 
     executor = choice.open()
     try:
