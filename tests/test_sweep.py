@@ -191,3 +191,16 @@ def test_executor_choice_names_the_bad_argument():
         ExecutorChoice(workers=2, scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(ValueError, match="retries must be an int >= 0"):
         run_sweep(ratio, [], retries=-1)
+
+
+def test_what_counts_as_a_lost_worker():
+    from concurrent.futures.process import BrokenProcessPool
+
+    distributed = pytest.importorskip("distributed")
+    on_cluster = ExecutorChoice(scheduler="tcp://127.0.0.1:8786")
+    killed = distributed.KilledWorker("run-key", None, allowed_failures=3)
+    assert on_cluster.worker_lost(killed) and not on_cluster.broken_by(killed)
+    local = ExecutorChoice(workers=2)
+    assert local.worker_lost(BrokenProcessPool()) and local.broken_by(BrokenProcessPool())
+    for choice in (on_cluster, local):
+        assert not choice.worker_lost(ZeroDivisionError())  # the run's own error: no retry
