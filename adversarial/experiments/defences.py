@@ -76,7 +76,10 @@ def defence_run(
         eps=0.1,
         progress=False,
     )
-    result = train(options, resume=True)
+    # Resume only a run that has a checkpoint: a run folder that does not exist yet (or
+    # whose run stopped before its first checkpoint) is a fresh start.
+    resume = RunFolder(options.run_dir).latest_checkpoint() is not None
+    result = train(options, resume=resume)
     epoch = selected_epoch(defence, result.history, selection)
     model, _ = load_classifier(RunFolder(options.run_dir).checkpoint_path(epoch))
     mg.manual_seed(0)
