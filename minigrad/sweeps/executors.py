@@ -78,7 +78,13 @@ class DaskExecutor(Executor):
             raise ImportError(
                 "--scheduler needs dask.distributed: pip install 'minigrad[cluster]'"
             ) from error
-        self.client = Client(address)
+        try:
+            self.client = Client(address)
+        except OSError as error:
+            raise OSError(
+                f"no Dask scheduler answers at {address} ({error}); start one with "
+                "`dask scheduler` and its workers with `dask worker` (docs/sweeps.md)"
+            ) from error
         self._executor = self.client.get_executor(pure=False)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
