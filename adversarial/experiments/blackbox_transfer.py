@@ -1,12 +1,14 @@
 """The black-box attack of Papernot et al. (2017) against the undefended Fashion-MNIST CNN.
 
-    python -m adversarial.experiments.blackbox_transfer [--oracle runs/adversarial/undefended]
+    python -m adversarial.experiments.blackbox_transfer [--oracle DIR] [--runs DIR] [--results DIR]
 
 The attacker holds 150 test images (the seeds) and may only ask the oracle for labels.
 A LeNet substitute is trained on the oracle's labels while Jacobian augmentation
 (λ = 0.1) doubles the synthetic set each round; FGSM examples crafted on the substitute
 are then given to the oracle, on 1,000 other test images. For comparison the same FGSM on
-the oracle itself (white box). Writes ``docs/results/adversarial/blackbox.json``/``.png``.
+the oracle itself (white box). Writes ``blackbox.json``/``.png`` into ``--results`` (the
+committed ones: ``--results docs/results/adversarial``). One training run, not a sweep:
+the ε grid only evaluates the one substitute.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ from minigrad.images import save_line_plots
 from minigrad.runs import write_text_atomically
 
 EPS_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-OUT = Path("docs/results/adversarial")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--oracle", default="runs/adversarial/undefended")
+    parser.add_argument("--oracle", default=None, help="default: <runs>/undefended")
     parser.add_argument("--seeds", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    oracle_model, config = load_classifier(args.oracle)
+    parser.add_argument("--runs", type=Path, default=Path("runs/adversarial"), metavar="DIR")
+    parser.add_argument(
+        "--results", type=Path, default=Path("runs/adversarial/results"), metavar="DIR"
+    )
+    args = parser.parse_args(argv)
+    oracle = args.oracle or str(args.runs / "undefended")
+    oracle_model, config = load_classifier(oracle)
     x_test, y_test = load_split(config["dataset"], "test")
     # Seeds, the images used to measure agreement, and the attacked images are disjoint.
     seeds = x_test[: args.seeds]
@@ -62,7 +68,7 @@ def main() -> None:
             wrong = (oracle_model(x_adv).argmax(dim=1) != y_eval).numpy().mean()
         whitebox.append(float(wrong))
     document = {
-        "oracle": args.oracle,
+        "oracle": oracle,
         "seeds": args.seeds,
         "rounds": args.rounds,
         "lambda": 0.1,
@@ -74,10 +80,10 @@ def main() -> None:
         "transfer": transfer,
         "whitebox_fgsm_misclassification": whitebox,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(OUT / "blackbox.json", json.dumps(document, indent=2) + "\n")
+    args.results.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(args.results / "blackbox.json", json.dumps(document, indent=2) + "\n")
     save_line_plots(
-        OUT / "blackbox.png",
+        args.results / "blackbox.png",
         {
             "oracle misclassification rate": {
                 "FGSM transferred from the substitute (black box)": [

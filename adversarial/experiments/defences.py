@@ -2,13 +2,17 @@
 PGD-40 over the ε grid, on Fashion-MNIST.
 
     python -m adversarial.experiments.defences [--defences none,pgd,...] [--examples 1000]
+        [--workers N | --scheduler tcp://HOST:PORT] [--runs DIR] [--results DIR]
 
-Trains (or resumes) one run per defence in ``runs/adversarial/<defence>`` with the same
-architecture, data, seed and ε = 0.1, then attacks the first ``--examples`` test images.
+Trains (or resumes: a finished run is not trained again) one run per defence in
+``<runs>/<defence>`` with the same architecture, data, seed and ε = 0.1, then attacks the
+first ``--examples`` test images. The defences are independent runs of one sweep
+(``minigrad.sweeps``: one after another by default, or in parallel; docs/sweeps.md).
 Model selection uses the validation split only (never the test set): for a defence, the
 checkpoint of the epoch with the best held-out PGD-10 accuracy (early stopping as in Wong
 et al. 2020 and Rice et al. 2020); for the undefended model, the last epoch.
-Writes ``docs/results/adversarial/defences.json`` and ``defences.png``.
+Writes ``defences.json`` and ``defences.png`` into ``--results`` (the committed ones:
+``--results docs/results/adversarial``).
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ from adversarial.training import TrainOptions, load_classifier, load_split, trai
 from minigrad.images import save_line_plots
 from minigrad.models import accuracy
 from minigrad.runs import RunFolder, write_text_atomically
+from minigrad.sweeps import add_sweep_arguments, executor_choice, exit_with_summary, run_sweep
 
 EPS_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 # Epochs per defence, sized so the whole sweep fits in well under an hour on 2 cores.
 EPOCHS = {"none": 10, "fgsm": 10, "pgd": 6, "fgsm_rs": 10, "mixup": 10, "input_gradient": 10}
-OUT = Path("docs/results/adversarial")
 
 
 def selected_epoch(defence: str, history: list[dict], selection: str) -> int:
@@ -57,7 +61,47 @@ def attacked_accuracy(model, x, y, attack: str, eps: float, steps: int = 40) -> 
     return correct / len(x)
 
 
-def main() -> None:
+def defence_run(
+    defence: str, architecture: str, examples: int, selection: str, runs: str
+) -> dict:
+    """Train (or resume) one defence's run, pick its checkpoint, and attack it."""
+    started = time.time()
+    x_test, y_test = load_split("fashion_mnist", "test")
+    folder = "undefended" if defence == "none" else defence
+    options = TrainOptions(
+        run_dir=str(Path(runs) / folder),
+        architecture=architecture,
+        defence=defence,
+        epochs=EPOCHS[defence],
+        eps=0.1,
+        progress=False,
+    )
+    # Resume only a run that has a checkpoint: a run folder that does not exist yet (or
+    # whose run stopped before its first checkpoint) is a fresh start.
+    resume = RunFolder(options.run_dir).latest_checkpoint() is not None
+    result = train(options, resume=resume)
+    epoch = selected_epoch(defence, result.history, selection)
+    model, _ = load_classifier(RunFolder(options.run_dir).checkpoint_path(epoch))
+    mg.manual_seed(0)
+    x, y = x_test[:examples], y_test[:examples]
+    return {
+        "epochs": EPOCHS[defence],
+        "selected_epoch": epoch,
+        "stopped_early": result.stopped_early,
+        "clean_accuracy_10k": accuracy(model, x_test, y_test),
+        "fgsm": [attacked_accuracy(model, x, y, "fgsm", eps) for eps in EPS_GRID],
+        "pgd40": [attacked_accuracy(model, x, y, "pgd", eps) for eps in EPS_GRID],
+        "history": result.history,
+        "seconds_train_and_eval": round(time.time() - started, 1),
+    }
+
+
+def _shown(parameters: dict, entry: dict) -> str:
+    shown = {key: value for key, value in entry.items() if key != "history"}
+    return f"{parameters['defence']} {shown}"
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--defences", default=",".join(EPOCHS))
     parser.add_argument("--architecture", default="wong")
@@ -68,38 +112,35 @@ def main() -> None:
         default="validation",
         help="which checkpoint of each run: best validation PGD-10 epoch, or the last",
     )
-    args = parser.parse_args()
-    x_test, y_test = load_split("fashion_mnist", "test")
-    results = {}
-    for defence in args.defences.split(","):
-        started = time.time()
-        folder = "undefended" if defence == "none" else defence
-        options = TrainOptions(
-            run_dir=f"runs/adversarial/{folder}",
-            architecture=args.architecture,
-            defence=defence,
-            epochs=EPOCHS[defence],
-            eps=0.1,
-            progress=False,
-        )
-        result = train(options, resume=True)
-        epoch = selected_epoch(defence, result.history, args.selection)
-        model, _ = load_classifier(RunFolder(options.run_dir).checkpoint_path(epoch))
-        mg.manual_seed(0)
-        x, y = x_test[: args.examples], y_test[: args.examples]
-        entry = {
-            "epochs": EPOCHS[defence],
-            "selected_epoch": epoch,
-            "stopped_early": result.stopped_early,
-            "clean_accuracy_10k": accuracy(model, x_test, y_test),
-            "fgsm": [attacked_accuracy(model, x, y, "fgsm", eps) for eps in EPS_GRID],
-            "pgd40": [attacked_accuracy(model, x, y, "pgd", eps) for eps in EPS_GRID],
-            "history": result.history,
-            "seconds_train_and_eval": round(time.time() - started, 1),
+    add_sweep_arguments(parser, runs="runs/adversarial", results="runs/adversarial/results")
+    args = parser.parse_args(argv)
+    choice = executor_choice(parser, args)
+    unknown = sorted(set(args.defences.split(",")) - set(EPOCHS))
+    if unknown:
+        parser.error(f"--defences: unknown {unknown}; choose from {','.join(EPOCHS)}")
+    sweep = [
+        {
+            "defence": defence,
+            "architecture": args.architecture,
+            "examples": args.examples,
+            "selection": args.selection,
+            "runs": str(args.runs),
         }
-        results[defence] = entry
-        print(defence, {k: v for k, v in entry.items() if k != "history"}, flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
+        for defence in args.defences.split(",")
+    ]
+    outcome = run_sweep(
+        defence_run, sweep, choice, retries=args.retries, description="defences", show=_shown
+    )
+    results = {run["defence"]: entry for run, entry in outcome.finished}
+    if results:
+        write_document(results, args)
+    exit_with_summary(outcome)
+
+
+def write_document(results: dict[str, dict], args: argparse.Namespace) -> None:
+    """``defences.json`` (or ``defences_last_epoch.json``) and its plot into ``--results``."""
+    out = args.results
+    out.mkdir(parents=True, exist_ok=True)
     document = {
         "eps_grid": EPS_GRID,
         "examples": args.examples,
@@ -107,9 +148,9 @@ def main() -> None:
         "defences": results,
     }
     stem = "defences" if args.selection == "validation" else "defences_last_epoch"
-    write_text_atomically(OUT / f"{stem}.json", json.dumps(document, indent=2) + "\n")
+    write_text_atomically(out / f"{stem}.json", json.dumps(document, indent=2) + "\n")
     save_line_plots(
-        OUT / f"{stem}.png",
+        out / f"{stem}.png",
         {
             "PGD-40 accuracy": {name: r["pgd40"] for name, r in results.items()},
             "FGSM accuracy": {name: r["fgsm"] for name, r in results.items()},

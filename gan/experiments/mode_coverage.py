@@ -1,6 +1,7 @@
 """Mode coverage on the ring of 8 and the 5x5 grid, with and without a remedy, over seeds.
 
     python -m gan.experiments.mode_coverage [--seeds 5] [--remedies none minibatch-stddev]
+        [--workers N | --scheduler tcp://HOST:PORT] [--runs DIR] [--results DIR]
 
 For every (data, training regime, remedy, steps, seed) it trains a toy GAN with
 ``gan.trainer.train`` (each run leaves its own run folder under ``--runs``, named by all
@@ -12,15 +13,18 @@ regimes (the same step counts: ``--steps``, or the data's default):
 * ``default``: the toy defaults of ``gan.options`` (k = 2 D-steps, linear lr decay);
 * ``bn-generator``: the defaults with BatchNorm in the generator's hidden layers.
 
-It writes, next to this file,
+The runs are independent: they go through ``minigrad.sweeps`` (one after another by
+default, ``--workers N`` local processes, or a Dask cluster; docs/sweeps.md), and a run
+whose ``result.json`` is present is not trained again. It writes into ``--results``
 
-* ``results/mode_coverage.json``: every run's numbers and the mean and standard
-  deviation over seeds of each (data, regime, remedy, steps) cell, plus the machine and
-  timings. It covers every run measured in the ``--runs`` folder so far (a finished run
-  is not trained again), so cells can be added by later invocations;
-* ``results/mode_coverage.png``: the final samples of every run, one row per
+* ``mode_coverage.json``: every run's numbers and the mean and standard deviation over
+  seeds of each (data, regime, remedy, steps) cell, plus the machine and timings. It
+  covers every run measured in the ``--runs`` folder so far, so cells can be added by
+  later invocations;
+* ``mode_coverage.png``: the final samples of every run, one row per
   (data, regime, remedy, steps), one column per seed.
 
+The committed table is ``--runs runs/mode-coverage --results gan/experiments/results``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import platform
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,8 +47,16 @@ from gan.options import DATA_DEFAULTS, TrainOptions
 from gan.remedies import REMEDIES
 from gan.snapshots import generate
 from gan.trainer import train
+from minigrad.runs import write_text_atomically
+from minigrad.sweeps import (
+    add_sweep_arguments,
+    executor_choice,
+    exit_with_summary,
+    load_finished,
+    run_sweep,
+    save_finished,
+)
 
-RESULTS = Path(__file__).parent / "results"
 SAMPLES = 2500
 EVALUATION_SEED = 12345  # noise for the 2500 evaluation samples, the same for every run
 REGIMES = {
@@ -57,13 +70,16 @@ def _folder(runs: Path, data: str, regime: str, remedy: str, steps: int, seed: i
     return runs / f"{data}-{regime}-{remedy}-{steps}steps-seed{seed}"
 
 
-def run_one(data: str, regime: str, remedy: str, seed: int, runs: Path, steps: int | None) -> dict:
+def run_one(
+    data: str, regime: str, remedy: str, seed: int, runs: str | Path, steps: int | None
+) -> dict:
     """Train one toy GAN and measure its final generator (reused if already measured)."""
     if steps is None:
         steps = DATA_DEFAULTS[data]["steps"]
-    folder = _folder(runs, data, regime, remedy, steps, seed)
-    if (folder / "result.json").exists():
-        return json.loads((folder / "result.json").read_text())
+    folder = _folder(Path(runs), data, regime, remedy, steps, seed)
+    finished = load_finished(folder / "result.json")
+    if finished is not None:
+        return finished
     if folder.exists():
         shutil.rmtree(folder)  # a run killed before it was measured
     started = time.perf_counter()
@@ -94,7 +110,7 @@ def run_one(data: str, regime: str, remedy: str, seed: int, runs: Path, steps: i
         "seconds": round(seconds, 1),
         **coverage.as_dict(),
     }
-    (folder / "result.json").write_text(json.dumps(result) + "\n")
+    save_finished(folder / "result.json", result)  # written last: present means complete
     return result
 
 
@@ -161,6 +177,10 @@ def plot(results: list[dict], runs: Path, path: Path) -> None:
     figure.savefig(path, format="png")
 
 
+def _shown(parameters: dict[str, Any], result: dict) -> str:
+    return json.dumps({key: value for key, value in result.items() if key != "histogram"})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..n-1 (default 5)")
@@ -181,28 +201,54 @@ def main(argv: list[str] | None = None) -> None:
         choices=list(REGIMES),
         help="training regimes (default: all)",
     )
-    parser.add_argument("--runs", default="runs/mode-coverage", help="where run folders go")
+    add_sweep_arguments(parser, runs="runs/mode-coverage", results="runs/mode-coverage/results")
     args = parser.parse_args(argv)
-    runs = Path(args.runs)
-    RESULTS.mkdir(exist_ok=True)
-    for data in args.data:
-        for regime in args.regimes:
-            for remedy in args.remedies:
-                for seed in range(args.seeds):
-                    result = run_one(data, regime, remedy, seed, runs, args.steps)
-                    shown = {k: v for k, v in result.items() if k != "histogram"}
-                    print(json.dumps(shown), flush=True)
+    choice = executor_choice(parser, args)
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
+    sweep = [
+        {
+            "data": data,
+            "regime": regime,
+            "remedy": remedy,
+            "seed": seed,
+            "runs": str(args.runs),
+            "steps": args.steps,
+        }
+        for data in args.data
+        for regime in args.regimes
+        for remedy in args.remedies
+        for seed in range(args.seeds)
+    ]
+    outcome = run_sweep(
+        run_one, sweep, choice, retries=args.retries, description="mode coverage", show=_shown
+    )
     # Report every run measured in this runs folder, from this invocation or earlier ones,
-    # so that cells can be added one invocation at a time.
-    results = [json.loads(path.read_text()) for path in sorted(runs.glob("*/result.json"))]
+    # so that cells can be added one invocation at a time; this sweep's runs are the
+    # results its workers returned.
+    measured = {
+        path.parent.name: json.loads(path.read_text())
+        for path in args.runs.glob("*/result.json")
+    }
+    for _, result in outcome.finished:
+        measured[_folder(args.runs, *_cell(result), result["seed"]).name] = result
+    results = [measured[name] for name in sorted(measured)]
+    if results:
+        write_report(results, args.runs, args.results)
+    exit_with_summary(outcome)
+
+
+def write_report(results: list[dict], runs: Path, out: Path) -> None:
+    """``mode_coverage.json`` and ``.png`` into ``out``, and the table on stdout."""
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "protocol": f"{SAMPLES} samples; high quality = within 3 std of the nearest mode",
         "summary": summarise(results),
         "runs": results,
     }
-    (RESULTS / "mode_coverage.json").write_text(json.dumps(report, indent=2) + "\n")
-    plot(results, runs, RESULTS / "mode_coverage.png")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out / "mode_coverage.json", json.dumps(report, indent=2) + "\n")
+    plot(results, runs, out / "mode_coverage.png")
     for row in report["summary"]:
         print(
             f"{row['data']:5s} {row['regime']:12s} {row['remedy']:26s} {row['steps']:6d} "
