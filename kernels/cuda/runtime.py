@@ -10,6 +10,7 @@ bounds checks without a GPU. The simulator is slow, so its launch sizes are smal
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,35 @@ import numba
 import numpy as np
 
 SIMULATED: bool = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+#: numba's switch for synchronising the stream a CUDA array interface names, once per array
+#: argument of every launch (``NUMBA_CUDA_ARRAY_INTERFACE_SYNC``, default on).
+ARRAY_INTERFACE_SYNC_VARIABLE = "NUMBA_CUDA_ARRAY_INTERFACE_SYNC"
+
+
+def _array_interface_sync_off() -> None:
+    """Stop numba from waiting for the GPU at every launch on CuPy arrays.
+
+    CuPy's ``__cuda_array_interface__`` names CuPy's current stream, and numba (both the
+    numba-cuda package, whose config is ``numba.cuda.core.config``, and the older
+    ``numba.cuda`` inside numba, ``numba.core.config``) calls ``stream.synchronize()`` on
+    it for each array argument when ``config.CUDA_ARRAY_INTERFACE_SYNC`` is true, read
+    at launch time. This backend launches every kernel on the legacy default stream and
+    never changes CuPy's current stream, so the two are already ordered and the
+    synchronisation only makes the host wait. The environment variable is set too, so
+    that a ``reload_config()`` keeps the setting; an explicit user setting is honoured.
+    """
+    os.environ.setdefault(ARRAY_INTERFACE_SYNC_VARIABLE, "0")
+    value = int(os.environ[ARRAY_INTERFACE_SYNC_VARIABLE])
+    for config_module in ("numba.core.config", "numba.cuda.core.config"):
+        try:
+            config = importlib.import_module(config_module)
+        except ImportError:
+            continue
+        config.CUDA_ARRAY_INTERFACE_SYNC = value
+
+
+_array_interface_sync_off()
 # CuPy ships one wheel per CUDA major version; the driver decides which one works.
 INSTALL_HINT = "pip install minigrad[cuda] (CUDA 12 drivers) or minigrad[cuda13] (CUDA 13)"
 
