@@ -74,13 +74,14 @@ def main() -> None:
             (activations._leaky_relu_kernel, (a1, dt, a1)),
             (activations._leaky_relu_backward_kernel, (a1, a1, dt, a1)),
             (adam._adam_kernel, (a1, a1, a1, a1, *[f64] * 6)),
+            (adam._adam_many_kernel, (*[nt.UniTuple(a1, 3)] * 4, *[f64] * 6)),
             (philox._philox_fill, (a1, nt.uint64, nt.uint64, nt.uint64, nt.boolean, nt.boolean)),
         ]
     for dt in (nt.float32, nt.float64, nt.int32, nt.int64):
         rows = _array(dt, 2)
         for is_sum in (True, False):
             fold = reduce._fold_kernel(np.dtype(str(dt)), S.reduce_threads, is_sum)
-            jobs.append((fold, (rows, rows, dt)))
+            jobs.append((fold, (rows, _array(dt, 1), rows, _array(nt.int32, 1), dt)))
         argmax = reduce._argmax_kernel(np.dtype(str(dt)), S.reduce_threads)
         jobs.append((argmax, (rows, _array(i64, 1), dt)))
     for kernel, signature in jobs:

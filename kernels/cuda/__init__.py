@@ -27,7 +27,7 @@ from kernels.cuda.activations import (
     sigmoid,
     tanh,
 )
-from kernels.cuda.adam import adam_update
+from kernels.cuda.adam import adam_update, adam_update_many
 from kernels.cuda.conv import (
     col2im,
     conv2d_forward,
@@ -37,9 +37,15 @@ from kernels.cuda.conv import (
 )
 from kernels.cuda.gemm import matmul
 from kernels.cuda.philox import make_rng, normal, rng_state, set_rng_state, uniform
-from kernels.cuda.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from kernels.cuda.pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    raise_deferred_errors,
+)
 from kernels.cuda.reduce import argmax, array_max, array_sum
-from kernels.cuda.runtime import SIMULATED, xp
+from kernels.cuda.runtime import SIMULATED, transfers, xp
 
 name: str = "cuda-simulator" if SIMULATED else "cuda"
 
@@ -54,11 +60,17 @@ def asarray(data, dtype=None):
     array of ``dtype`` (no copy when it already is one)."""
     if isinstance(data, xp.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
+    transfers.host_to_device += 1
     return xp.asarray(np.asarray(data, dtype=dtype))
 
 
 def to_numpy(array) -> np.ndarray:
-    """A device array -> a numpy array on the host (a copy on a real GPU)."""
+    """A device array -> a numpy array on the host (a copy on a real GPU).
+
+    A host read is where the GPU's queued work is waited for, so it is also where a
+    kernel's deferred error (an argmax index out of range) is raised."""
+    raise_deferred_errors()
+    transfers.device_to_host += 1
     if SIMULATED:
         return np.asarray(array)
     return xp.asnumpy(array)
@@ -89,6 +101,7 @@ __all__ = [
     "max",
     "argmax",
     "adam_update",
+    "adam_update_many",
     "make_rng",
     "rng_state",
     "set_rng_state",

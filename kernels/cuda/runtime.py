@@ -141,6 +141,24 @@ GPU_SIZES = LaunchSizes(
 sizes: LaunchSizes = SIMULATOR_SIZES if SIMULATED else GPU_SIZES
 
 
+@dataclass
+class TransferCounter:
+    """Copies between host and device made by this backend, counted where they happen:
+    :func:`kernels.cuda.asarray` of host data, :func:`kernels.cuda.to_numpy`, and the
+    deferred index check of max-pool backward. A training step should make none (the tests
+    assert it around one DCGAN step); ``bench/count_launches.py`` prints them."""
+
+    host_to_device: int = 0
+    device_to_host: int = 0
+
+    def reset(self) -> None:
+        self.host_to_device = 0
+        self.device_to_host = 0
+
+
+transfers = TransferCounter()
+
+
 def grid_1d(count: int) -> int:
     """Blocks for ``count`` independent items at ``sizes.threads_1d`` per block, capped."""
     needed = -(-count // sizes.threads_1d)
