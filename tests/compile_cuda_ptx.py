@@ -49,7 +49,8 @@ def _array(dtype, ndim: int):
     return nt.Array(dtype, ndim, "C")
 
 
-def main() -> None:
+def kernel_jobs() -> list[tuple]:
+    """(kernel, argument types) for every kernel and every dtype it is launched with."""
     _stand_in_for_the_gpu()
     from kernels.cuda import activations, adam, conv, gemm, philox, pool, reduce
     from kernels.cuda.runtime import GPU_SIZES as S
@@ -84,6 +85,11 @@ def main() -> None:
             jobs.append((fold, (rows, _array(dt, 1), rows, _array(nt.int32, 1), dt)))
         argmax = reduce._argmax_kernel(np.dtype(str(dt)), S.reduce_threads)
         jobs.append((argmax, (rows, _array(i64, 1), dt)))
+    return jobs
+
+
+def main() -> None:
+    jobs = kernel_jobs()
     for kernel, signature in jobs:
         cuda.compile_ptx(kernel.py_func, signature, cc=COMPUTE_CAPABILITY)
     print(f"compiled {len(jobs)} kernels to PTX for compute capability {COMPUTE_CAPABILITY}")
