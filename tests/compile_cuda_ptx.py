@@ -59,9 +59,10 @@ def kernel_jobs() -> list[tuple]:
     jobs = []
     for dt in (nt.float32, nt.float64):
         a1, a3, a4 = _array(dt, 1), _array(dt, 3), _array(dt, 4)
-        tiles = gemm._gemm_kernel(np.dtype(str(dt)), S.gemm_block, S.gemm_reg, S.gemm_tile_k)
+        reg = S.gemm_reg if dt == nt.float32 else S.gemm_reg // 2  # as gemm.gemm picks
+        tiles = gemm._gemm_kernel(np.dtype(str(dt)), S.gemm_block, reg, S.gemm_tile_k)
         jobs += [
-            (tiles, (a3, a3, a3)),
+            (tiles, (a3, a3, a3, a4, _array(nt.int32, 3), i64, i64)),
             (conv._im2col_kernel, (a4, a3, *[i64] * 7)),
             (conv._col2im_kernel, (a3, a4, *[i64] * 8, dt)),
             (pool._max_pool_kernel, (a4, a4, _array(i64, 4), *[i64] * 6)),

@@ -100,7 +100,9 @@ class LaunchSizes:
     gemm_block: int  # GEMM block is gemm_block x gemm_block threads
     gemm_reg: int  # each GEMM thread computes gemm_reg x gemm_reg outputs (register blocking)
     gemm_tile_k: int  # depth of the GEMM's shared-memory tiles
-    gemm_max_grid: int  # cap on GEMM blocks along each grid axis
+    gemm_min_blocks: int  # split k when the output has fewer tiles (about the SM count)
+    gemm_max_split: int  # at most this many k-splits
+    gemm_min_split_depth: int  # each split at least this deep in k
     reduce_threads: int  # most threads per block of the tree reductions; a power of two
     reduce_min_threads: int  # fewest (short rows get fewer threads); a power of two
     reduce_items: int  # elements each reduction thread sums before the tree
@@ -116,7 +118,9 @@ SIMULATOR_SIZES = LaunchSizes(
     gemm_block=4,
     gemm_reg=4,
     gemm_tile_k=8,
-    gemm_max_grid=2,
+    gemm_min_blocks=4,
+    gemm_max_split=4,
+    gemm_min_split_depth=8,
     reduce_threads=16,
     reduce_min_threads=2,
     reduce_items=1,
@@ -124,14 +128,17 @@ SIMULATOR_SIZES = LaunchSizes(
 )
 
 #: A 16x16 block of threads each holding an 8x8 register tile covers a 128x128 output
-#: tile, the classic single-precision GEMM shape; 256 threads per block elsewhere.
+#: tile, the classic single-precision GEMM shape (float64: 4x4 per thread, 64x64 tiles);
+#: 256 threads per block elsewhere.
 GPU_SIZES = LaunchSizes(
     threads_1d=256,
     max_blocks_1d=8192,
     gemm_block=16,
     gemm_reg=8,
     gemm_tile_k=8,
-    gemm_max_grid=65535,
+    gemm_min_blocks=132,  # an H100/H200's SM count
+    gemm_max_split=64,
+    gemm_min_split_depth=256,
     reduce_threads=256,
     reduce_min_threads=32,
     reduce_items=16,
