@@ -38,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 GEMM_SIZES = (256, 512, 1024, 2048, 4096)
+#: Skinny products whose output is one or a few 128x128 tiles: conv weight gradients of
+#: the DCGAN (O x C*16 x N*OH*OW at batch 64), which the GEMM splits along k.
+SKINNY_GEMMS = ((64, 48, 65536), (128, 1024, 16384), (256, 2048, 4096))
 #: DCGAN discriminator convolutions for 64x64 RGB images: (C_in, C_out, H=W), k4 s2 p1.
 DCGAN_CONVS = ((3, 64, 64), (64, 128, 32), (128, 256, 16), (256, 512, 8))
 
@@ -57,24 +60,29 @@ def median_seconds(fn: Callable[[], Any], sync: Callable[[], None], repeats: int
 
 
 def gemm_rows(
-    backend: ModuleType, sizes: Sequence[int], repeats: int, sync: Callable[[], None]
+    backend: ModuleType,
+    sizes: Sequence[int | tuple[int, int, int]],
+    repeats: int,
+    sync: Callable[[], None],
 ) -> list[dict]:
-    """Hand-written GEMM vs the array module's matmul (cuBLAS on a GPU) per square size."""
+    """Hand-written GEMM vs the array module's matmul (cuBLAS on a GPU) per size: ``n``
+    for a square product, or ``(m, n, k)`` (a skinny one runs split-K)."""
     from kernels.cuda import gemm
 
     rows = []
     rng = np.random.default_rng(0)
-    for n in sizes:
-        a = backend.asarray(rng.standard_normal((n, n)), np.float32)
-        b = backend.asarray(rng.standard_normal((n, n)), np.float32)
+    for size in sizes:
+        m, n, k = size if isinstance(size, tuple) else (size, size, size)
+        a = backend.asarray(rng.standard_normal((m, k)), np.float32)
+        b = backend.asarray(rng.standard_normal((k, n)), np.float32)
         reference = backend.xp.matmul(a, b)
         error = float(backend.xp.abs(gemm.gemm(a, b) - reference).max())
         numba_s = median_seconds(lambda a=a, b=b: gemm.gemm(a, b), sync, repeats)
         cublas_s = median_seconds(lambda a=a, b=b: backend.xp.matmul(a, b), sync, repeats)
-        flop = 2.0 * n**3
+        flop = 2.0 * m * n * k
         rows.append(
             {
-                "n": n,
+                "m,n,k": f"{m},{n},{k}",
                 "numba_ms": numba_s * 1e3,
                 "cublas_ms": cublas_s * 1e3,
                 "numba_tflops": flop / numba_s / 1e12,
@@ -351,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     results["train_step"] = timing
     print(format_table([timing], f"DCGAN 64x64 training step (D then G, Adam), {args.batch}"))
     _write(args.json, results)
-    results["gemm"] = gemm_rows(backend, GEMM_SIZES, args.repeats, sync)
+    results["gemm"] = gemm_rows(backend, GEMM_SIZES + SKINNY_GEMMS, args.repeats, sync)
     print(format_table(results["gemm"], f"GEMM float32 on {results['device']}"))
     _write(args.json, results)
     results["conv"] = conv_rows(

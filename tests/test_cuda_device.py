@@ -200,8 +200,9 @@ def test_gpu_bench_code_paths_run_on_the_simulator():
     def no_sync():
         return None
 
-    gemm = bench.gemm_rows(cuda, [5], 1, no_sync)
-    assert gemm[0]["n"] == 5 and gemm[0]["max_abs_diff"] < 1e-4
+    gemm = bench.gemm_rows(cuda, [5, (3, 4, 40)], 1, no_sync)
+    assert gemm[0]["m,n,k"] == "5,5,5" and gemm[1]["m,n,k"] == "3,4,40"
+    assert max(row["max_abs_diff"] for row in gemm) < 1e-4
     conv = bench.conv_rows(cuda, [(2, 3, 4)], 1, 1, no_sync, ("numba",))
     assert conv[0]["numba_ms"] > 0
     step_ms = bench.minigrad_step_ms(DEVICE, 2, 8, 2, 3, 1, no_sync)
