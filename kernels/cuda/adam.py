@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from numba import cuda
 
-from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes
+from kernels.cuda.runtime import SIMULATED, contiguous, grid_1d, on_device, sizes
 from kernels.geometry import check_adam_hyperparameters, check_float_array
 
 
@@ -122,6 +122,13 @@ def _scalars(step, lr, beta1, beta2, eps, weight_decay) -> tuple[float, ...]:
     return tuple(float(v) for v in (beta1, beta2, eps, weight_decay, step_size, bias2_sqrt))
 
 
+def _typeable(array):
+    """An array numba can type inside a tuple argument. numba types a CuPy array passed on
+    its own through the CUDA array interface, but not one inside a tuple: wrap it as a
+    numba device array (a view, no copy, no stream sync)."""
+    return array if SIMULATED else cuda.as_cuda_array(array, sync=False)
+
+
 def adam_update_many(
     params: Sequence,
     grads: Sequence,
@@ -156,5 +163,5 @@ def adam_update_many(
     for tensors in by_dtype.values():
         largest = max(t[0].size for t in tensors)
         grid = (grid_1d(largest), min(len(tensors), 65535))
-        columns = tuple(tuple(t[k] for t in tensors) for k in range(4))
+        columns = tuple(tuple(_typeable(t[k]) for t in tensors) for k in range(4))
         _adam_many_kernel[grid, sizes.threads_1d](*columns, *scalars)
