@@ -69,11 +69,40 @@ print("first kernel (relu):", backend.to_numpy(backend.relu(x)))
 EOF
 } > "$OUT/machine.txt" 2>&1
 
-timeout -s INT -k 20 "$BENCH_SECONDS" "$PY" bench/gpu.py --json "$OUT/gpu.json" \
+# A command started in the background by a non-interactive shell (as a remote runner may
+# start this script) inherits SIGINT *ignored*, and Python then installs no
+# KeyboardInterrupt handler: restore it, so that `timeout -s INT` stops the script cleanly.
+# (an array, not a function: `timeout` runs a program)
+# (an array, not a function: `timeout` runs a program). It also leaves with os._exit once
+# the program is done, so that no thread left waiting by the interrupt holds the exit.
+INTERRUPTIBLE=("$PY" -c 'import os, runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.argv = sys.argv[1:]
+code = 0
+try:
+    if sys.argv[0] == "-m":
+        sys.argv = sys.argv[1:]
+        runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as done:
+    if done.code is not None and not isinstance(done.code, int):
+        print(done.code, file=sys.stderr)
+    code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+except BaseException:
+    import traceback
+
+    traceback.print_exc()
+    code = 1
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code)')
+
+timeout -s INT -k 20 "$BENCH_SECONDS" "${INTERRUPTIBLE[@]}" bench/gpu.py --json "$OUT/gpu.json" \
   > "$OUT/bench.txt" 2>&1
 bench_rc=$?
 
-timeout -s INT -k 20 "$TEST_SECONDS" "$PY" -m pytest -q -p no:cacheprovider -rfE \
+timeout -s INT -k 20 "$TEST_SECONDS" "${INTERRUPTIBLE[@]}" -m pytest -q -p no:cacheprovider -rfE \
   tests/test_cuda_*.py tests/test_kernels.py tests/test_kernels_pointwise.py \
   > "$OUT/tests.txt" 2>&1
 tests_rc=$?
