@@ -1,4 +1,4 @@
-"""A hand-written batched GEMM: shared-memory tiles, register blocking.
+"""A hand-written batched GEMM: shared-memory tiles, register blocking, prefetch, split-K.
 
     c[b, i, j] = sum_k a[b, i, k] * b[b, k, j]
 
@@ -9,6 +9,11 @@ the matrix edges, so partial tiles need no special case), wait, and then each th
 multiplies ``R`` values of the ``a`` slab by ``R`` values of the ``b`` slab into an
 ``R x R`` accumulator kept in registers. Each value read from shared memory is thus
 used ``R`` times, which is what lifts a GEMM from memory-bound to compute-bound.
+While it multiplies, the next slabs are already on their way from global memory into
+registers, and a product too small to fill the GPU is split along ``k`` (both in
+:func:`_gemm_kernel`'s docstring). With B = 16, R = 8, TK = 8 (float32) a thread needs
+128 registers and no spills on sm_90 (``bench/ptxas_report.py``), so two blocks fit
+on an SM; float64 uses R = 4.
 
 Which GEMM :func:`matmul` runs is one visible switch, :data:`GEMM`: ``"numba"`` is the
 kernel below, ``"cublas"`` is CuPy's ``matmul`` (cuBLAS; real GPU only). It starts from
