@@ -52,7 +52,7 @@ def _array(dtype, ndim: int):
 def kernel_jobs() -> list[tuple]:
     """(kernel, argument types) for every kernel and every dtype it is launched with."""
     _stand_in_for_the_gpu()
-    from kernels.cuda import activations, adam, conv, gemm, philox, pool, reduce
+    from kernels.cuda import activations, adam, batch_norm, conv, gemm, philox, pool, reduce
     from kernels.cuda.runtime import GPU_SIZES as S
 
     i64, f64 = nt.int64, nt.float64
@@ -77,6 +77,10 @@ def kernel_jobs() -> list[tuple]:
             (activations._leaky_relu_backward_kernel, (a1, a1, dt, a1)),
             (adam._adam_kernel, (a1, a1, a1, a1, *[f64] * 6)),
             (adam._adam_many_kernel, (*[nt.UniTuple(a1, 3)] * 4, *[f64] * 6)),
+            (
+                batch_norm._channel_sums_kernel(S.reduce_threads),
+                (a3, a3, a1, _array(dt, 2), _array(f64, 3), _array(nt.int32, 1), nt.boolean),
+            ),
             (philox._philox_fill, (a1, nt.uint64, nt.uint64, nt.uint64, nt.boolean, nt.boolean)),
         ]
     for dt in (nt.float32, nt.float64, nt.int32, nt.int64):
