@@ -1,13 +1,17 @@
 """GPU benchmark, one script, one call: ``python bench/gpu.py [--json PATH]``.
 
-Times, on one NVIDIA GPU in one run:
+Times, on one NVIDIA GPU in one run, in this order (the JSON is rewritten after each):
 
-1. GEMM: the hand-written tiled Numba kernel against cuBLAS (CuPy) at square float32
+1. One DCGAN training step (64x64 images, D step then G step, Adam), minigrad on
+   ``cuda`` with the default GEMM (cuBLAS) and with the hand-written one, against
+   PyTorch CUDA if present; target <= 2x PyTorch's time.
+2. GEMM: the hand-written tiled Numba kernel against cuBLAS (CuPy) at square float32
    sizes 256..4096, in TFLOP/s (``2 n^3 / seconds``); target ratio >= 0.40 at 4096.
-2. conv2d forward + both backward GEMMs (input and weight gradient) at the DCGAN
+3. conv2d forward + both backward GEMMs (input and weight gradient) at the DCGAN
    discriminator's shapes, with each GEMM switch setting, and PyTorch CUDA if present.
-3. One DCGAN training step (64x64 images, D step then G step, Adam), minigrad on
-   ``cuda`` against PyTorch CUDA if present; target <= 2x PyTorch's time.
+
+TF32 is off on both sides (PyTorch's cuDNN would otherwise use it for convolutions) and
+the JSON records it under ``precision``.
 
 Prints a table and writes JSON. Without a GPU (or with CuPy missing, or under the
 CUDA simulator) it exits at once with a message saying what is missing. The timing
@@ -34,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 GEMM_SIZES = (256, 512, 1024, 2048, 4096)
+#: Skinny products whose output is one or a few 128x128 tiles: conv weight gradients of
+#: the DCGAN (O x C*16 x N*OH*OW at batch 64), which the GEMM splits along k.
+SKINNY_GEMMS = ((64, 48, 65536), (128, 1024, 16384), (256, 2048, 4096))
 #: DCGAN discriminator convolutions for 64x64 RGB images: (C_in, C_out, H=W), k4 s2 p1.
 DCGAN_CONVS = ((3, 64, 64), (64, 128, 32), (128, 256, 16), (256, 512, 8))
 
@@ -53,24 +60,29 @@ def median_seconds(fn: Callable[[], Any], sync: Callable[[], None], repeats: int
 
 
 def gemm_rows(
-    backend: ModuleType, sizes: Sequence[int], repeats: int, sync: Callable[[], None]
+    backend: ModuleType,
+    sizes: Sequence[int | tuple[int, int, int]],
+    repeats: int,
+    sync: Callable[[], None],
 ) -> list[dict]:
-    """Hand-written GEMM vs the array module's matmul (cuBLAS on a GPU) per square size."""
+    """Hand-written GEMM vs the array module's matmul (cuBLAS on a GPU) per size: ``n``
+    for a square product, or ``(m, n, k)`` (a skinny one runs split-K)."""
     from kernels.cuda import gemm
 
     rows = []
     rng = np.random.default_rng(0)
-    for n in sizes:
-        a = backend.asarray(rng.standard_normal((n, n)), np.float32)
-        b = backend.asarray(rng.standard_normal((n, n)), np.float32)
+    for size in sizes:
+        m, n, k = size if isinstance(size, tuple) else (size, size, size)
+        a = backend.asarray(rng.standard_normal((m, k)), np.float32)
+        b = backend.asarray(rng.standard_normal((k, n)), np.float32)
         reference = backend.xp.matmul(a, b)
         error = float(backend.xp.abs(gemm.gemm(a, b) - reference).max())
         numba_s = median_seconds(lambda a=a, b=b: gemm.gemm(a, b), sync, repeats)
         cublas_s = median_seconds(lambda a=a, b=b: backend.xp.matmul(a, b), sync, repeats)
-        flop = 2.0 * n**3
+        flop = 2.0 * m * n * k
         rows.append(
             {
-                "n": n,
+                "m,n,k": f"{m},{n},{k}",
                 "numba_ms": numba_s * 1e3,
                 "cublas_ms": cublas_s * 1e3,
                 "numba_tflops": flop / numba_s / 1e12,
@@ -278,6 +290,28 @@ def _torch_version(torch_device: Any) -> str | None:
     return torch.__version__
 
 
+def _tf32_off(torch_device: Any) -> dict[str, Any]:
+    """Strict float32 on both sides, and what was set, for the JSON.
+
+    PyTorch lets cuDNN convolutions use TF32 by default (10-bit mantissa products); CuPy's
+    matmul is strict float32 unless ``CUPY_TF32=1``. Like for like means TF32 off."""
+    settings: dict[str, Any] = {"cupy_tf32": os.environ.get("CUPY_TF32", "0")}
+    if torch_device is not None:
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        settings["torch_matmul_allow_tf32"] = torch.backends.cuda.matmul.allow_tf32
+        settings["torch_cudnn_allow_tf32"] = torch.backends.cudnn.allow_tf32
+    return settings
+
+
+def _write(path: Path, results: dict) -> None:
+    """Rewrite the JSON with everything measured so far (a timeout keeps the rest)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+
+
 def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=Path("bench/results/gpu.json"))
@@ -297,23 +331,21 @@ def main(argv: Sequence[str] | None = None) -> dict:
     properties = cupy.cuda.runtime.getDeviceProperties(0)
     results: dict[str, Any] = {
         "device": properties["name"].decode(),
+        "multiprocessors": properties["multiProcessorCount"],
         "cupy": cupy.__version__,
         "numba": numba.__version__,
         "torch": _torch_version(torch_device),
         "python": platform.python_version(),
         "default_gemm": gemm.GEMM,
+        "array_interface_sync": os.environ.get("NUMBA_CUDA_ARRAY_INTERFACE_SYNC"),
+        "precision": _tf32_off(torch_device),
     }
-    results["gemm"] = gemm_rows(backend, GEMM_SIZES, args.repeats, sync)
-    print(format_table(results["gemm"], f"GEMM float32 on {results['device']}"))
-    results["conv"] = conv_rows(
-        backend, DCGAN_CONVS, args.batch, args.repeats, sync, ("numba", "cublas"), torch_device
-    )
-    print(format_table(results["conv"], "conv2d k4 s2 p1: forward + input grad + weight grad"))
+    # The headline first: one DCGAN step, with the default GEMM and the hand-written one.
     step = {"batch": args.batch, "image_size": 64, "width": 64, "latent": 100}
     timing: dict[str, Any] = dict(step)
     default_gemm = gemm.GEMM
     try:
-        for choice in ("cublas", "numba"):
+        for choice in dict.fromkeys((default_gemm, "numba")):
             gemm.GEMM = choice
             ms = minigrad_step_ms("cuda", **step, repeats=args.repeats, sync=sync)
             timing[f"minigrad_{choice}_ms"] = ms
@@ -321,12 +353,20 @@ def main(argv: Sequence[str] | None = None) -> dict:
         gemm.GEMM = default_gemm
     if torch_device is not None:
         timing["torch_ms"] = torch_step_ms(torch_device, **step, repeats=args.repeats)
-        best = min(timing["minigrad_cublas_ms"], timing["minigrad_numba_ms"])
-        timing["minigrad_best_over_torch"] = best / timing["torch_ms"]
+        timing["minigrad_default_over_torch"] = (
+            timing[f"minigrad_{default_gemm}_ms"] / timing["torch_ms"]
+        )
     results["train_step"] = timing
-    print(format_table([results["train_step"]], "DCGAN 64x64 training step (D then G, Adam)"))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2))
+    print(format_table([timing], f"DCGAN 64x64 training step (D then G, Adam), {args.batch}"))
+    _write(args.json, results)
+    results["gemm"] = gemm_rows(backend, GEMM_SIZES + SKINNY_GEMMS, args.repeats, sync)
+    print(format_table(results["gemm"], f"GEMM float32 on {results['device']}"))
+    _write(args.json, results)
+    results["conv"] = conv_rows(
+        backend, DCGAN_CONVS, args.batch, args.repeats, sync, ("numba", "cublas"), torch_device
+    )
+    print(format_table(results["conv"], "conv2d k4 s2 p1: forward + input grad + weight grad"))
+    _write(args.json, results)
     print(f"wrote {args.json}")
     return results
 

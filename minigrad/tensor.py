@@ -361,7 +361,8 @@ def as_tensor_like(value: Any, like: Tensor) -> Tensor:
     backend = like.backend
     if isinstance(value, int | float | bool):
         dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, int) else float32
-        return Tensor._make(backend.xp.asarray(value, dtype=dtype), like.device, False)
+        # xp.full, not xp.asarray: on CuPy a fill kernel, not a host-to-device copy (helper gpu)
+        return Tensor._make(backend.xp.full((), value, dtype=dtype), like.device, False)
     return Tensor._make(backend.asarray(value, None), like.device, False)
 
 

@@ -49,18 +49,20 @@ def _array(dtype, ndim: int):
     return nt.Array(dtype, ndim, "C")
 
 
-def main() -> None:
+def kernel_jobs() -> list[tuple]:
+    """(kernel, argument types) for every kernel and every dtype it is launched with."""
     _stand_in_for_the_gpu()
-    from kernels.cuda import activations, adam, conv, gemm, philox, pool, reduce
+    from kernels.cuda import activations, adam, batch_norm, conv, gemm, philox, pool, reduce
     from kernels.cuda.runtime import GPU_SIZES as S
 
     i64, f64 = nt.int64, nt.float64
     jobs = []
     for dt in (nt.float32, nt.float64):
         a1, a3, a4 = _array(dt, 1), _array(dt, 3), _array(dt, 4)
-        tiles = gemm._gemm_kernel(np.dtype(str(dt)), S.gemm_block, S.gemm_reg, S.gemm_tile_k)
+        reg = S.gemm_reg if dt == nt.float32 else S.gemm_reg // 2  # as gemm.gemm picks
+        tiles = gemm._gemm_kernel(np.dtype(str(dt)), S.gemm_block, reg, S.gemm_tile_k)
         jobs += [
-            (tiles, (a3, a3, a3)),
+            (tiles, (a3, a3, a3, a4, _array(nt.int32, 3), i64, i64)),
             (conv._im2col_kernel, (a4, a3, *[i64] * 7)),
             (conv._col2im_kernel, (a3, a4, *[i64] * 8, dt)),
             (pool._max_pool_kernel, (a4, a4, _array(i64, 4), *[i64] * 6)),
@@ -74,15 +76,25 @@ def main() -> None:
             (activations._leaky_relu_kernel, (a1, dt, a1)),
             (activations._leaky_relu_backward_kernel, (a1, a1, dt, a1)),
             (adam._adam_kernel, (a1, a1, a1, a1, *[f64] * 6)),
+            (adam._adam_many_kernel, (*[nt.UniTuple(a1, 3)] * 4, *[f64] * 6)),
+            (
+                batch_norm._channel_sums_kernel(S.reduce_threads),
+                (a3, a3, a1, _array(dt, 2), _array(f64, 3), _array(nt.int32, 1), nt.boolean),
+            ),
             (philox._philox_fill, (a1, nt.uint64, nt.uint64, nt.uint64, nt.boolean, nt.boolean)),
         ]
     for dt in (nt.float32, nt.float64, nt.int32, nt.int64):
         rows = _array(dt, 2)
         for is_sum in (True, False):
             fold = reduce._fold_kernel(np.dtype(str(dt)), S.reduce_threads, is_sum)
-            jobs.append((fold, (rows, rows, dt)))
+            jobs.append((fold, (rows, _array(dt, 1), rows, _array(nt.int32, 1), dt)))
         argmax = reduce._argmax_kernel(np.dtype(str(dt)), S.reduce_threads)
         jobs.append((argmax, (rows, _array(i64, 1), dt)))
+    return jobs
+
+
+def main() -> None:
+    jobs = kernel_jobs()
     for kernel, signature in jobs:
         cuda.compile_ptx(kernel.py_func, signature, cc=COMPUTE_CAPABILITY)
     print(f"compiled {len(jobs)} kernels to PTX for compute capability {COMPUTE_CAPABILITY}")

@@ -55,4 +55,12 @@ def test_relu_passes_nan_and_handles_views():
     x_dev = cuda.asarray(x)
     np.testing.assert_array_equal(cuda.to_numpy(cuda.relu(x_dev)), np.maximum(x, 0))
     # x_dev.T is a non-contiguous view on the device.
-    np.testing.assert_array_equal(cuda.to_numpy(cuda.tanh(x_dev.T)), np.tanh(x.T))
+    tanh = cuda.to_numpy(cuda.tanh(x_dev.T))
+    if cuda.name == "cuda-simulator":
+        # Simulated, the kernel's math.tanh is the host's libm, as numpy's is here.
+        np.testing.assert_array_equal(tanh, np.tanh(x.T))
+    else:
+        # On a GPU tanh is libdevice's, which may differ from glibc's by an ulp.
+        finite = ~np.isnan(x.T)
+        assert np.isnan(tanh[~finite]).all()
+        np.testing.assert_array_max_ulp(tanh[finite], np.tanh(x.T)[finite], maxulp=2)

@@ -42,4 +42,21 @@ def test_every_kernel_compiles_for_a_real_gpu():
     if done.returncode == 3:
         pytest.skip(done.stdout.strip())
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "compiled 42 kernels" in done.stdout
+    assert "compiled 46 kernels" in done.stdout
+
+
+def test_array_interface_sync_is_off():
+    """Importing the backend turned off numba's stream sync per array argument of a launch
+    (kernels.cuda.runtime._array_interface_sync_off), where numba reads it at launch time."""
+    import importlib
+
+    from kernels.cuda.runtime import ARRAY_INTERFACE_SYNC_VARIABLE
+
+    assert os.environ[ARRAY_INTERFACE_SYNC_VARIABLE] == "0"
+    configs = []
+    for name in ("numba.core.config", "numba.cuda.core.config"):
+        try:
+            configs.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    assert configs and all(config.CUDA_ARRAY_INTERFACE_SYNC == 0 for config in configs)

@@ -200,8 +200,9 @@ def test_gpu_bench_code_paths_run_on_the_simulator():
     def no_sync():
         return None
 
-    gemm = bench.gemm_rows(cuda, [5], 1, no_sync)
-    assert gemm[0]["n"] == 5 and gemm[0]["max_abs_diff"] < 1e-4
+    gemm = bench.gemm_rows(cuda, [5, (3, 4, 40)], 1, no_sync)
+    assert gemm[0]["m,n,k"] == "5,5,5" and gemm[1]["m,n,k"] == "3,4,40"
+    assert max(row["max_abs_diff"] for row in gemm) < 1e-4
     conv = bench.conv_rows(cuda, [(2, 3, 4)], 1, 1, no_sync, ("numba",))
     assert conv[0]["numba_ms"] > 0
     step_ms = bench.minigrad_step_ms(DEVICE, 2, 8, 2, 3, 1, no_sync)
@@ -209,3 +210,41 @@ def test_gpu_bench_code_paths_run_on_the_simulator():
     assert "numba_ms" in bench.format_table(conv, "conv").splitlines()[1]
     with pytest.raises(SystemExit, match="real GPU"):
         bench.main([])
+
+
+def _tiny_dcgan_step():
+    """bench/gpu.py's DCGAN training step (BatchNorm, LeakyReLU, Adam, BCE) at 8x8 pixels."""
+    bench = _bench_module()
+    mg.manual_seed(0)
+    G, D = bench.dcgan(nn, 8, 2, 3)
+    G.to(DEVICE)
+    D.to(DEVICE)
+
+    def randn(*shape):
+        return mg.randn(*shape, device=DEVICE)
+
+    step = bench._gan_step(optim, F.binary_cross_entropy_with_logits, randn, G, D, 2, 8, 3)
+    step()  # the first step creates Adam's state
+    return step
+
+
+def test_a_training_step_copies_nothing_between_host_and_device():
+    """Counted on the backend's transfer paths (kernels.cuda.runtime.transfers)."""
+    from kernels.cuda.runtime import transfers
+
+    step = _tiny_dcgan_step()
+    transfers.reset()
+    step()
+    assert (transfers.host_to_device, transfers.device_to_host) == (0, 0)
+    mg.tensor([1.0, 2.0], device=DEVICE).sum().item()  # the counter does count
+    assert (transfers.host_to_device, transfers.device_to_host) == (1, 1)
+
+
+@pytest.mark.skipif(SIMULATED, reason="CuPy's synchronisation guard needs a real GPU")
+def test_a_training_step_never_waits_for_the_gpu():
+    """CuPy raises DeviceSynchronized on any implicit wait (a .get(), an int() of an array)."""
+    import cupyx
+
+    step = _tiny_dcgan_step()
+    with cupyx.allow_synchronize(False):
+        step()

@@ -49,17 +49,31 @@ def test_gemm_matches_numpy(a_shape, b_shape, dtype, gemm_choice):
 
 
 @pytest.mark.parametrize(
-    "block,reg,tile_k", [(8, 2, 8), (4, 1, 3)], ids=["8x8-threads-2x2-regs", "4x4-threads-k3"]
+    "block,reg,tile_k", [(8, 2, 8), (4, 2, 4)], ids=["8x8-threads-2x2-regs", "4x4-threads-k4"]
 )
 def test_gemm_other_block_shapes(block, reg, tile_k):
-    # A grid of at most 2x2 blocks (the simulator's own cap) makes the blocks loop over
-    # the 17x33 output on every device.
-    launch = dataclasses.replace(
-        sizes, gemm_block=block, gemm_reg=reg, gemm_tile_k=tile_k, gemm_max_grid=2
-    )
+    launch = dataclasses.replace(sizes, gemm_block=block, gemm_reg=reg, gemm_tile_k=tile_k)
     a, b = random_array((17, 20), np.float32, 3), random_array((20, 33), np.float32, 4)
     c = gemm_module.gemm(cuda.asarray(a), cuda.asarray(b), launch)
     assert_close(cuda.to_numpy(c), a @ b, np.float32)
+    with pytest.raises(ValueError, match="gemm_block % gemm_reg"):
+        gemm_module.gemm(cuda.asarray(a), cuda.asarray(b), dataclasses.replace(launch, gemm_reg=3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_split_k_for_skinny_products(dtype):
+    """An output of one tile and a long k (a conv weight gradient's shape): k is split over
+    blocks whose partial tiles the last block to finish adds up; batch 2, so the tickets
+    of two tiles are kept apart, and a ragged last split (k = 45 as 24 + 21)."""
+    launch = dataclasses.replace(
+        sizes, gemm_block=4, gemm_reg=2, gemm_tile_k=4, gemm_min_blocks=3, gemm_min_split_depth=4
+    )
+    a, b = random_array((2, 5, 45), dtype, 5), random_array((45, 6), dtype, 6)
+    assert gemm_module._splits(2, 45, launch) == 2
+    c = gemm_module.gemm(cuda.asarray(a), cuda.asarray(b), launch)
+    assert_close(cuda.to_numpy(c), a @ b, dtype)
+    again = gemm_module.gemm(cuda.asarray(a), cuda.asarray(b), launch)
+    np.testing.assert_array_equal(cuda.to_numpy(again), cuda.to_numpy(c))  # a fixed order
 
 
 def test_gemm_empty_and_zero_depth(gemm_choice):

@@ -33,13 +33,25 @@ def test_sum_and_max(axis, dtype):
         assert total.dtype == dtype and biggest.dtype == dtype
 
 
-def test_reductions_over_long_rows_use_two_passes():
-    # Four blocks per row, then a second pass over the (R, 4) partial results. At most 4
-    # threads per block, and at least 2 (the simulator's own floor), on every device.
+def test_reductions_over_long_rows_split_over_blocks():
+    # Four blocks per row, the last to finish folding the (R, 4) partial results; 5 rows
+    # on 2 row blocks, so a block reuses its row counters. At most 4 threads per block,
+    # and at least 2 (the simulator's own floor), on every device.
     launch = dataclasses.replace(
-        sizes, reduce_threads=4, reduce_min_threads=2, reduce_max_blocks=4, reduce_items=2
+        sizes,
+        reduce_threads=4,
+        reduce_min_threads=2,
+        reduce_max_blocks=4,
+        reduce_items=2,
+        max_blocks_1d=2,
     )
-    x = random_array((2, 33), np.float64, 18)
+    x = random_array((5, 33), np.float64, 18)
+    x[3, 30] = np.nan  # in the last block's share of row 3
+    x_dev = cuda.asarray(x)
+    np.testing.assert_array_equal(
+        cuda.to_numpy(reduce.array_max(x_dev, 1, launch=launch)), x.max(1)
+    )
+    x[3, 30] = 0.0
     x_dev = cuda.asarray(x)
     assert_close(cuda.to_numpy(reduce.array_sum(x_dev, 1, launch=launch)), x.sum(1), np.float64)
     biggest = reduce.array_max(x_dev, None, launch=launch)

@@ -11,6 +11,11 @@ One visible switch: :data:`kernels.cuda.gemm.GEMM` (from ``MINIGRAD_CUDA_GEMM``,
 ``"cublas"`` or ``"numba"``) picks the GEMM behind :func:`matmul` and the convolutions.
 Launch sizes live in :data:`kernels.cuda.runtime.sizes`.
 
+Beyond the contract (kernels.REQUIRED), fused kernels that minigrad may call when a
+backend has them: ``adam_update_many`` (all of an optimizer's tensors in one launch) and
+``batch_norm_statistics`` / ``batch_norm_backward_means`` (a BatchNorm layer's
+per-channel reductions in one launch each).
+
 Importing this module without CuPy or a GPU (and without the simulator) raises a
 RuntimeError naming the missing piece and the install hint ``pip install minigrad[cuda]``.
 """
@@ -27,7 +32,8 @@ from kernels.cuda.activations import (
     sigmoid,
     tanh,
 )
-from kernels.cuda.adam import adam_update
+from kernels.cuda.adam import adam_update, adam_update_many
+from kernels.cuda.batch_norm import batch_norm_backward_means, batch_norm_statistics
 from kernels.cuda.conv import (
     col2im,
     conv2d_forward,
@@ -37,9 +43,15 @@ from kernels.cuda.conv import (
 )
 from kernels.cuda.gemm import matmul
 from kernels.cuda.philox import make_rng, normal, rng_state, set_rng_state, uniform
-from kernels.cuda.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from kernels.cuda.pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    raise_deferred_errors,
+)
 from kernels.cuda.reduce import argmax, array_max, array_sum
-from kernels.cuda.runtime import SIMULATED, xp
+from kernels.cuda.runtime import SIMULATED, transfers, xp
 
 name: str = "cuda-simulator" if SIMULATED else "cuda"
 
@@ -52,13 +64,24 @@ max = array_max  # noqa: A001
 def asarray(data, dtype=None):
     """Host data (numpy array, scalar or nested lists) or a device array -> a device
     array of ``dtype`` (no copy when it already is one)."""
-    if isinstance(data, xp.ndarray):
+    if SIMULATED:
+        # Here every array is a host array: count each call as the copy a GPU would make
+        # (inside the backend, kernels never call this function).
+        transfers.host_to_device += 1
+    elif isinstance(data, xp.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
+    else:
+        transfers.host_to_device += 1
     return xp.asarray(np.asarray(data, dtype=dtype))
 
 
 def to_numpy(array) -> np.ndarray:
-    """A device array -> a numpy array on the host (a copy on a real GPU)."""
+    """A device array -> a numpy array on the host (a copy on a real GPU).
+
+    A host read is where the GPU's queued work is waited for, so it is also where a
+    kernel's deferred error (an argmax index out of range) is raised."""
+    raise_deferred_errors()
+    transfers.device_to_host += 1
     if SIMULATED:
         return np.asarray(array)
     return xp.asnumpy(array)
@@ -89,6 +112,9 @@ __all__ = [
     "max",
     "argmax",
     "adam_update",
+    "adam_update_many",
+    "batch_norm_statistics",
+    "batch_norm_backward_means",
     "make_rng",
     "rng_state",
     "set_rng_state",

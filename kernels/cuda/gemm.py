@@ -1,4 +1,4 @@
-"""A hand-written batched GEMM: shared-memory tiles, register blocking.
+"""A hand-written batched GEMM: shared-memory tiles, register blocking, prefetch, split-K.
 
     c[b, i, j] = sum_k a[b, i, k] * b[b, k, j]
 
@@ -9,6 +9,11 @@ the matrix edges, so partial tiles need no special case), wait, and then each th
 multiplies ``R`` values of the ``a`` slab by ``R`` values of the ``b`` slab into an
 ``R x R`` accumulator kept in registers. Each value read from shared memory is thus
 used ``R`` times, which is what lifts a GEMM from memory-bound to compute-bound.
+While it multiplies, the next slabs are already on their way from global memory into
+registers, and a product too small to fill the GPU is split along ``k`` (both in
+:func:`_gemm_kernel`'s docstring). With B = 16, R = 8, TK = 8 (float32) a thread needs
+128 registers and no spills on sm_90 (``bench/ptxas_report.py``), so two blocks fit
+on an SM; float64 uses R = 4.
 
 Which GEMM :func:`matmul` runs is one visible switch, :data:`GEMM`: ``"numba"`` is the
 kernel below, ``"cublas"`` is CuPy's ``matmul`` (cuBLAS; real GPU only). It starts from
@@ -25,6 +30,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
+import numba
 import numpy as np
 from numba import cuda
 
@@ -39,71 +45,163 @@ from kernels.cuda.runtime import (
 from kernels.geometry import FLOAT_DTYPES
 
 
+def check_tile_shape(block: int, reg: int, tile_k: int) -> None:
+    """The load mapping below needs these divisibilities; a clear error otherwise."""
+    threads, tile = block * block, block * reg
+    if block % reg or (reg * tile_k) % block or threads % tile_k:
+        raise ValueError(
+            "GEMM launch sizes need gemm_block % gemm_reg == 0, "
+            "(gemm_reg * gemm_tile_k) % gemm_block == 0 and gemm_block**2 % gemm_tile_k == 0; "
+            f"got block {block}, reg {reg}, tile_k {tile_k} (tile {tile})"
+        )
+
+
 @cache
 def _gemm_kernel(dtype: np.dtype, block: int, reg: int, tile_k: int):
-    """Compile-time constants (tile shapes, dtype) are closed over: one kernel per setting."""
+    """Compile-time constants (tile shapes, dtype) are closed over: one kernel per setting.
+
+    Loads. Each slab holds ``T * TK`` values, ``L = T * TK / threads`` per thread. Thread
+    ``tid`` always loads a-slab rows ``tid // TK + s * (threads // TK)`` at depth
+    ``tid % TK`` and b-slab rows ``tid // T + s * (threads // T)`` at column ``tid % T``
+    (s = 0 .. L-1), so the index arithmetic is done once, not per element; ``TK``
+    neighbouring threads read neighbouring addresses of ``a`` and ``T`` of ``b``.
+
+    Prefetch. The next k-step's ``2 L`` values are loaded from global memory into
+    registers (``a_next``, ``b_next``) *before* the multiply-adds on the current slabs,
+    so their latency hides behind the arithmetic; after the barrier they are stored to
+    shared memory. One pair of slabs, two barriers per k-step.
+
+    Split-K. ``blockIdx.z`` numbers (batch, split) pairs: with ``splits > 1`` each block
+    sums only its share of ``k`` into ``partials[split, batch]``; then, as in the
+    reductions (kernels/cuda/reduce.py), it draws a ticket after a ``threadfence`` and
+    the block with the last ticket for that output tile adds the ``splits`` partial
+    tiles in a fixed order into ``c``. A skinny product (a conv weight gradient, M=64,
+    N=48, K=65536: one output tile) thus runs on many SMs, in one launch, repeatably.
+    """
     tile = block * reg
     threads = block * block
+    loads = tile * tile_k // threads
+    a_rows_step = threads // tile_k
+    b_rows_step = threads // tile
     scalar = numba_type(dtype)
 
     @cuda.jit
-    def gemm_tiles(a, b, c):
+    def gemm_tiles(a, b, c, partials, tickets, splits, k_chunk):
         # a: (1 or batch, m, k), b: (1 or batch, k, n), c: (batch, m, n); a batch of 1
         # is broadcast, so a weight matrix is never copied once per image.
-        a_tile = cuda.shared.array((tile, tile_k), scalar)
+        a_tile = cuda.shared.array((tile_k, tile), scalar)  # a's slab, transposed
         b_tile = cuda.shared.array((tile_k, tile), scalar)
+        last = cuda.shared.array(1, numba.int32)
         acc = cuda.local.array((reg, reg), scalar)
+        a_next = cuda.local.array(loads, scalar)
+        b_next = cuda.local.array(loads, scalar)
         a_frag = cuda.local.array(reg, scalar)
         b_frag = cuda.local.array(reg, scalar)
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         tid = ty * block + tx
+        a_row, a_k = tid // tile_k, tid % tile_k
+        b_k, b_col = tid // tile, tid % tile
         m = c.shape[1]
         n = c.shape[2]
         depth = a.shape[2]
-        for batch in range(cuda.blockIdx.z, c.shape[0], cuda.gridDim.z):
-            ab = batch if a.shape[0] > 1 else 0
-            bb = batch if b.shape[0] > 1 else 0
-            for row0 in range(cuda.blockIdx.y * tile, m, cuda.gridDim.y * tile):
-                for col0 in range(cuda.blockIdx.x * tile, n, cuda.gridDim.x * tile):
-                    for i in range(reg):
-                        for j in range(reg):
-                            acc[i, j] = 0
-                    for k0 in range(0, depth, tile_k):
-                        for e in range(tid, tile * tile_k, threads):
-                            r = e // tile_k
-                            kk = e - r * tile_k
-                            if row0 + r < m and k0 + kk < depth:
-                                a_tile[r, kk] = a[ab, row0 + r, k0 + kk]
-                            else:
-                                a_tile[r, kk] = 0
-                        for e in range(tid, tile_k * tile, threads):
-                            kk = e // tile
-                            col = e - kk * tile
-                            if k0 + kk < depth and col0 + col < n:
-                                b_tile[kk, col] = b[bb, k0 + kk, col0 + col]
-                            else:
-                                b_tile[kk, col] = 0
-                        cuda.syncthreads()
-                        for kk in range(tile_k):
-                            for i in range(reg):
-                                a_frag[i] = a_tile[ty + i * block, kk]
-                            for j in range(reg):
-                                b_frag[j] = b_tile[kk, tx + j * block]
-                            for i in range(reg):
-                                for j in range(reg):
-                                    acc[i, j] += a_frag[i] * b_frag[j]
-                        # Nobody may overwrite the slabs while a slower thread still reads them.
-                        cuda.syncthreads()
-                    for i in range(reg):
-                        row = row0 + ty + i * block
-                        if row < m:
-                            for j in range(reg):
-                                col = col0 + tx + j * block
-                                if col < n:
-                                    c[batch, row, col] = acc[i, j]
+        # One block, one output tile of one (batch, split) pair: no grid-stride loops, whose
+        # live counters cost registers (166 -> 128 with the prefetch added, ptxas sm_90).
+        batch = cuda.blockIdx.z // splits
+        split = cuda.blockIdx.z - batch * splits
+        ab = batch if a.shape[0] > 1 else 0
+        bb = batch if b.shape[0] > 1 else 0
+        k_begin = split * k_chunk
+        k_end = k_begin + k_chunk
+        if k_end > depth:  # the builtin min() does not compile for CUDA (numba 0.68)
+            k_end = depth
+        row0 = cuda.blockIdx.y * tile
+        col0 = cuda.blockIdx.x * tile
+        for i in range(reg):
+            for j in range(reg):
+                acc[i, j] = 0
+        # The first slabs: global memory -> registers.
+        for s in range(loads):
+            row, k = row0 + a_row + s * a_rows_step, k_begin + a_k
+            a_next[s] = 0  # zero past the edges
+            if row < m and k < k_end:
+                a_next[s] = a[ab, row, k]
+            k, col = k_begin + b_k + s * b_rows_step, col0 + b_col
+            b_next[s] = 0
+            if k < k_end and col < n:
+                b_next[s] = b[bb, k, col]
+        for k0 in range(k_begin, k_end, tile_k):
+            for s in range(loads):
+                a_tile[a_k, a_row + s * a_rows_step] = a_next[s]
+                b_tile[b_k + s * b_rows_step, b_col] = b_next[s]
+            cuda.syncthreads()
+            # Prefetch the next slabs while this one is multiplied.
+            k1 = k0 + tile_k
+            for s in range(loads):
+                row, k = row0 + a_row + s * a_rows_step, k1 + a_k
+                a_next[s] = 0  # zero past the edges
+                if row < m and k < k_end:
+                    a_next[s] = a[ab, row, k]
+                k, col = k1 + b_k + s * b_rows_step, col0 + b_col
+                b_next[s] = 0
+                if k < k_end and col < n:
+                    b_next[s] = b[bb, k, col]
+            for kk in range(tile_k):
+                for i in range(reg):
+                    a_frag[i] = a_tile[kk, ty + i * block]
+                for j in range(reg):
+                    b_frag[j] = b_tile[kk, tx + j * block]
+                for i in range(reg):
+                    for j in range(reg):
+                        acc[i, j] += a_frag[i] * b_frag[j]
+            # Nobody may overwrite the slabs while a slower thread still reads them.
+            cuda.syncthreads()
+        if splits == 1:
+            for i in range(reg):
+                row = row0 + ty + i * block
+                for j in range(reg):
+                    col = col0 + tx + j * block
+                    if row < m and col < n:
+                        c[batch, row, col] = acc[i, j]
+            return
+        for i in range(reg):
+            row = row0 + ty + i * block
+            for j in range(reg):
+                col = col0 + tx + j * block
+                if row < m and col < n:
+                    partials[split, batch, row, col] = acc[i, j]
+        cuda.threadfence()
+        cuda.syncthreads()
+        if tid == 0:
+            ticket = cuda.atomic.add(
+                tickets, (batch, row0 // tile, col0 // tile), 1
+            )
+            last[0] = 1 if ticket == splits - 1 else 0
+        cuda.syncthreads()
+        if last[0] == 1:  # uniform over the block
+            for i in range(reg):
+                row = row0 + ty + i * block
+                for j in range(reg):
+                    col = col0 + tx + j * block
+                    if row < m and col < n:
+                        total = partials[0, batch, row, col]
+                        for other in range(1, splits):
+                            total += partials[other, batch, row, col]
+                        c[batch, row, col] = total
+            if tid == 0:
+                tickets[batch, row0 // tile, col0 // tile] = 0
+        cuda.syncthreads()
 
     return gemm_tiles
+
+
+def _splits(tiles: int, depth: int, launch: LaunchSizes) -> int:
+    """How many ways to split k: enough blocks for ``gemm_min_blocks``, each split at
+    least ``gemm_min_split_depth`` deep, at most ``gemm_max_split``."""
+    if tiles >= launch.gemm_min_blocks:
+        return 1
+    wanted = -(-launch.gemm_min_blocks // tiles)
+    return max(1, min(wanted, launch.gemm_max_split, depth // launch.gemm_min_split_depth))
 
 
 def _as_batch(array, batch_shape: tuple[int, ...]):
@@ -143,14 +241,32 @@ def gemm(a, b, launch: LaunchSizes | None = None):
         a3 = _as_batch(a2.astype(dtype, copy=False), batch_shape)
         b3 = _as_batch(b2.astype(dtype, copy=False), batch_shape)
         c3 = c.reshape(-1, m, n)
-        tile = launch.gemm_block * launch.gemm_reg
-        grid = (
-            min(-(-n // tile), launch.gemm_max_grid),
-            min(-(-m // tile), launch.gemm_max_grid),
-            min(c3.shape[0], launch.gemm_max_grid),
-        )
-        kernel = _gemm_kernel(dtype, launch.gemm_block, launch.gemm_reg, launch.gemm_tile_k)
-        kernel[grid, (launch.gemm_block, launch.gemm_block)](a3, b3, c3)
+        block, reg, tile_k = launch.gemm_block, launch.gemm_reg, launch.gemm_tile_k
+        if dtype == np.float64:
+            reg = max(1, reg // 2)  # twice the registers per value: half the tile side
+        check_tile_shape(block, reg, tile_k)
+        tile = block * reg
+        depth = a3.shape[2]
+        tiles_m, tiles_n = -(-m // tile), -(-n // tile)
+        splits = _splits(tiles_m * tiles_n * c3.shape[0], depth, launch)
+        # Each split's share of k, rounded up to whole k-steps (so maybe fewer splits).
+        per_split = -(-depth // splits)
+        k_chunk = max(1, -(-per_split // tile_k)) * tile_k
+        splits = max(1, -(-depth // k_chunk))
+        if splits > 1:
+            partials = xp.empty((splits,) + c3.shape, dtype=dtype)
+            tickets = xp.zeros((c3.shape[0], tiles_m, tiles_n), dtype=np.int32)
+        else:  # unused placeholders of the right types
+            partials = xp.empty((1, 1, 1, 1), dtype=dtype)
+            tickets = xp.zeros((1, 1, 1), dtype=np.int32)
+        grid = (tiles_n, tiles_m, c3.shape[0] * splits)
+        if max(grid[1:]) > 65535:
+            raise ValueError(
+                f"matmul: {tiles_m} row tiles or {grid[2]} batch x k-splits exceed CUDA's grid "
+                "limit of 65535; split the product"
+            )
+        kernel = _gemm_kernel(dtype, block, reg, tile_k)
+        kernel[grid, (block, block)](a3, b3, c3, partials, tickets, splits, k_chunk)
     if a_vector:
         c = c[..., 0, :]
     if b_vector:

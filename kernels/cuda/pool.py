@@ -18,7 +18,7 @@ import math
 
 from numba import cuda
 
-from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
+from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, transfers, xp
 from kernels.geometry import Pair, check_float_array, check_output_hw, pair, window_args
 
 
@@ -149,8 +149,53 @@ def max_pool2d(x, kernel_hw: int | Pair, stride: int | Pair, padding: int | Pair
     return y, argmax
 
 
+class _DeferredIndexCheck:
+    """Out-of-range argmax indices, counted on the device and reported at the next host read.
+
+    Reading the count right after the launch would make the host wait for the GPU in
+    every max-pool backward of a training step. Instead the kernels add to one device
+    counter and the check waits for the next :func:`kernels.cuda.to_numpy`, where the
+    host waits anyway: the error surfaces late, as a CUDA device-side assert does, but it
+    is never lost. A bad index is skipped by the kernel, so memory stays safe meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._count = None  # allocated on first use, so importing needs no GPU
+        self._pending = False
+
+    def counter(self):
+        if self._count is None:
+            self._count = xp.zeros(1, dtype=xp.int64)
+        self._pending = True
+        return self._count
+
+    def raise_if_any(self) -> None:
+        if not self._pending:
+            return
+        self._pending = False
+        transfers.device_to_host += 1
+        bad = int(self._count[0])
+        if bad:
+            self._count[...] = 0
+            raise IndexError(
+                f"max_pool2d_backward: argmax held {bad} index(es) outside the input's H*W plane"
+            )
+
+
+_index_check = _DeferredIndexCheck()
+
+
+def raise_deferred_errors() -> None:
+    """Raise what a kernel found wrong since the last host read (see _DeferredIndexCheck)."""
+    _index_check.raise_if_any()
+
+
 def max_pool2d_backward(grad_y, argmax, input_hw: Pair):
-    """``grad_x[n, c].flat[argmax[n, c, oh, ow]] += grad_y[n, c, oh, ow]`` for every output."""
+    """``grad_x[n, c].flat[argmax[n, c, oh, ow]] += grad_y[n, c, oh, ow]`` for every output.
+
+    An index outside the H*W plane raises IndexError at the next host read
+    (:func:`kernels.cuda.to_numpy`), not here: checking here would be a device-to-host
+    copy, and a wait for the GPU, in every training step."""
     on_device(grad_y, "grad_y")
     check_float_array(grad_y, "grad_y", 4)
     on_device(argmax, "argmax")
@@ -162,12 +207,9 @@ def max_pool2d_backward(grad_y, argmax, input_hw: Pair):
     height, width = pair(input_hw, "input_hw", 1)
     grad_x = xp.zeros(grad_y.shape[:2] + (height, width), dtype=grad_y.dtype)
     if grad_y.size:
-        bad_indices = xp.zeros(1, dtype=xp.int64)
         _max_pool_backward_kernel[grid_1d(grad_y.size), sizes.threads_1d](
-            contiguous(grad_y), contiguous(argmax), grad_x, bad_indices
+            contiguous(grad_y), contiguous(argmax), grad_x, _index_check.counter()
         )
-        if int(bad_indices[0]):
-            raise IndexError("argmax holds an index outside the input's H*W plane")
     return grad_x
 
 

@@ -8,9 +8,9 @@ memory, and the tree halves them ``log2(T)`` times,
     s[t] = s[t] (+ or max) s[t + T/2],  s[t] (+ or max) s[t + T/4],  ...   -> s[0]
 
 with a barrier between levels. A long row is split over up to ``reduce_max_blocks``
-blocks that each leave one partial result; the same kernel then reduces the
-``(R, blocks)`` partials. Argmax carries (value, index) pairs and keeps one block per
-row, breaking ties toward the smaller index.
+blocks that each leave one partial result, and the last of them to finish folds the
+partials, in the same launch (see :func:`_fold_kernel`). Argmax carries (value, index)
+pairs and keeps one block per row, breaking ties toward the smaller index.
 
 NaN follows numpy: ``max`` of a row holding a NaN is NaN, and ``argmax`` points at the
 first NaN.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numba
 import numpy as np
 from numba import cuda
 
@@ -60,29 +61,65 @@ def _second_wins(va, ia, vb, ib):
 
 @cache
 def _fold_kernel(dtype: np.dtype, threads: int, is_sum: bool):
-    """(R, K) -> (R, gridDim.x) partial sums or maxima; ``start`` is the fold's identity."""
+    """(R, K) -> (R,) sums or maxima in one launch; ``start`` is the fold's identity.
+
+    Grid ``(B, rows)``: the B blocks of a row each fold a strided share of it, write their
+    partial to ``partials[row, block]``, then take a ticket from ``done[row]`` with an
+    atomic add after a ``threadfence`` (which makes the partial visible to the whole GPU
+    before the ticket is). The block that draws the last ticket knows every partial is
+    written: it folds the B partials itself and writes ``out[row]``, then resets the
+    counter. One launch instead of a second pass over the partials (CUDA's
+    threadFenceReduction sample); the sum order is fixed, so results are repeatable.
+    """
     scalar = numba_type(dtype)
     combine = _add if is_sum else _larger
 
+    @cuda.jit(device=True)
+    def block_fold(partial, tid, acc):
+        """Fold the block's ``threads`` values ``acc`` with a shared-memory tree -> thread 0."""
+        partial[tid] = acc
+        cuda.syncthreads()
+        step = threads // 2
+        while step > 0:
+            if tid < step:
+                partial[tid] = combine(partial[tid], partial[tid + step])
+            cuda.syncthreads()
+            step //= 2
+        total = partial[0]
+        cuda.syncthreads()  # partial[0] is read by all before the next fold overwrites it
+        return total
+
     @cuda.jit
-    def fold_rows(x, out, start):
+    def fold_rows(x, out, partials, done, start):
         partial = cuda.shared.array(threads, scalar)
+        last_ticket = cuda.shared.array(1, numba.int32)
         tid = cuda.threadIdx.x
+        blocks = cuda.gridDim.x
         k_size = x.shape[1]
         for row in range(cuda.blockIdx.y, x.shape[0], cuda.gridDim.y):
             acc = start
-            for k in range(cuda.blockIdx.x * threads + tid, k_size, cuda.gridDim.x * threads):
+            for k in range(cuda.blockIdx.x * threads + tid, k_size, blocks * threads):
                 acc = combine(acc, x[row, k])
-            partial[tid] = acc
-            cuda.syncthreads()
-            step = threads // 2
-            while step > 0:
-                if tid < step:
-                    partial[tid] = combine(partial[tid], partial[tid + step])
-                cuda.syncthreads()
-                step //= 2
+            total = block_fold(partial, tid, acc)
+            if blocks == 1:
+                if tid == 0:
+                    out[row] = total
+                continue
             if tid == 0:
-                out[row, cuda.blockIdx.x] = partial[0]
+                partials[row, cuda.blockIdx.x] = total
+                cuda.threadfence()
+                ticket = cuda.atomic.add(done, row, 1)
+                last_ticket[0] = 1 if ticket == blocks - 1 else 0
+            cuda.syncthreads()
+            if last_ticket[0] == 1:  # the same for the whole block: barriers stay uniform
+                acc = start
+                for b in range(tid, blocks, threads):
+                    acc = combine(acc, partials[row, b])
+                total = block_fold(partial, tid, acc)
+                if tid == 0:
+                    out[row] = total
+                    done[row] = 0
+            cuda.syncthreads()
 
     return fold_rows
 
@@ -172,17 +209,18 @@ def _shape_out(x, axes: tuple[int, ...], kept_shape: tuple[int, ...], keepdims: 
 
 
 def _fold(rows, is_sum: bool, start, launch: LaunchSizes):
-    """Reduce each row of ``rows`` to one value, in one or two passes."""
+    """Reduce each row of ``rows`` to one value, in one launch."""
     r_size, k_size = rows.shape
     threads = _block_threads(k_size, launch)
     blocks = min(-(-k_size // (threads * launch.reduce_items)), launch.reduce_max_blocks)
-    partials = xp.empty((r_size, blocks), dtype=rows.dtype)
+    out = xp.empty(r_size, dtype=rows.dtype)
+    # Only a row split over several blocks needs partials and tickets.
+    partials = xp.empty((r_size, blocks) if blocks > 1 else (1, 1), dtype=rows.dtype)
+    done = xp.zeros(r_size if blocks > 1 else 1, dtype=np.int32)
     row_blocks = min(r_size, launch.max_blocks_1d, 65535)
     kernel = _fold_kernel(rows.dtype, threads, is_sum)
-    kernel[(blocks, row_blocks), threads](rows, partials, start)
-    if blocks == 1:
-        return partials[:, 0]
-    return _fold(partials, is_sum, start, launch)
+    kernel[(blocks, row_blocks), threads](rows, out, partials, done, start)
+    return out
 
 
 def _check_reducible(x, name: str):

@@ -10,6 +10,7 @@ bounds checks without a GPU. The simulator is slow, so its launch sizes are smal
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,35 @@ import numba
 import numpy as np
 
 SIMULATED: bool = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+#: numba's switch for synchronising the stream a CUDA array interface names, once per array
+#: argument of every launch (``NUMBA_CUDA_ARRAY_INTERFACE_SYNC``, default on).
+ARRAY_INTERFACE_SYNC_VARIABLE = "NUMBA_CUDA_ARRAY_INTERFACE_SYNC"
+
+
+def _array_interface_sync_off() -> None:
+    """Stop numba from waiting for the GPU at every launch on CuPy arrays.
+
+    CuPy's ``__cuda_array_interface__`` names CuPy's current stream, and numba (both the
+    numba-cuda package, whose config is ``numba.cuda.core.config``, and the older
+    ``numba.cuda`` inside numba, ``numba.core.config``) calls ``stream.synchronize()`` on
+    it for each array argument when ``config.CUDA_ARRAY_INTERFACE_SYNC`` is true, read
+    at launch time. This backend launches every kernel on the legacy default stream and
+    never changes CuPy's current stream, so the two are already ordered and the
+    synchronisation only makes the host wait. The environment variable is set too, so
+    that a ``reload_config()`` keeps the setting; an explicit user setting is honoured.
+    """
+    os.environ.setdefault(ARRAY_INTERFACE_SYNC_VARIABLE, "0")
+    value = int(os.environ[ARRAY_INTERFACE_SYNC_VARIABLE])
+    for config_module in ("numba.core.config", "numba.cuda.core.config"):
+        try:
+            config = importlib.import_module(config_module)
+        except ImportError:
+            continue
+        config.CUDA_ARRAY_INTERFACE_SYNC = value
+
+
+_array_interface_sync_off()
 # CuPy ships one wheel per CUDA major version; the driver decides which one works.
 INSTALL_HINT = "pip install minigrad[cuda] (CUDA 12 drivers) or minigrad[cuda13] (CUDA 13)"
 
@@ -70,7 +100,9 @@ class LaunchSizes:
     gemm_block: int  # GEMM block is gemm_block x gemm_block threads
     gemm_reg: int  # each GEMM thread computes gemm_reg x gemm_reg outputs (register blocking)
     gemm_tile_k: int  # depth of the GEMM's shared-memory tiles
-    gemm_max_grid: int  # cap on GEMM blocks along each grid axis
+    gemm_min_blocks: int  # split k when the output has fewer tiles (about the SM count)
+    gemm_max_split: int  # at most this many k-splits
+    gemm_min_split_depth: int  # each split at least this deep in k
     reduce_threads: int  # most threads per block of the tree reductions; a power of two
     reduce_min_threads: int  # fewest (short rows get fewer threads); a power of two
     reduce_items: int  # elements each reduction thread sums before the tree
@@ -86,7 +118,9 @@ SIMULATOR_SIZES = LaunchSizes(
     gemm_block=4,
     gemm_reg=4,
     gemm_tile_k=8,
-    gemm_max_grid=2,
+    gemm_min_blocks=4,
+    gemm_max_split=4,
+    gemm_min_split_depth=8,
     reduce_threads=16,
     reduce_min_threads=2,
     reduce_items=1,
@@ -94,14 +128,17 @@ SIMULATOR_SIZES = LaunchSizes(
 )
 
 #: A 16x16 block of threads each holding an 8x8 register tile covers a 128x128 output
-#: tile, the classic single-precision GEMM shape; 256 threads per block elsewhere.
+#: tile, the classic single-precision GEMM shape (float64: 4x4 per thread, 64x64 tiles);
+#: 256 threads per block elsewhere.
 GPU_SIZES = LaunchSizes(
     threads_1d=256,
     max_blocks_1d=8192,
     gemm_block=16,
     gemm_reg=8,
     gemm_tile_k=8,
-    gemm_max_grid=65535,
+    gemm_min_blocks=132,  # an H100/H200's SM count
+    gemm_max_split=64,
+    gemm_min_split_depth=256,
     reduce_threads=256,
     reduce_min_threads=32,
     reduce_items=16,
@@ -109,6 +146,24 @@ GPU_SIZES = LaunchSizes(
 )
 
 sizes: LaunchSizes = SIMULATOR_SIZES if SIMULATED else GPU_SIZES
+
+
+@dataclass
+class TransferCounter:
+    """Copies between host and device made by this backend, counted where they happen:
+    :func:`kernels.cuda.asarray` of host data, :func:`kernels.cuda.to_numpy`, and the
+    deferred index check of max-pool backward. A training step should make none (the tests
+    assert it around one DCGAN step); ``bench/count_launches.py`` prints them."""
+
+    host_to_device: int = 0
+    device_to_host: int = 0
+
+    def reset(self) -> None:
+        self.host_to_device = 0
+        self.device_to_host = 0
+
+
+transfers = TransferCounter()
 
 
 def grid_1d(count: int) -> int:

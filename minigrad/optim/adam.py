@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from minigrad.optim.optimizer import Optimizer, ParamsArg, check_non_negative
@@ -40,6 +41,37 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    # --- multi-tensor hook (helper "gpu"): on a backend with ``adam_update_many`` (CUDA),
+    # step() collects the parameters and updates each group in one fused launch.
+    _collected: list | None = None
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        self._collected = []
+        try:
+            loss = super().step(closure)
+            batches: dict[tuple, list] = {}
+            for group, param, state in self._collected:
+                key = (id(param.backend), state["step"], group["lr"], group["betas"])
+                key += (group["eps"], group["weight_decay"])
+                batches.setdefault(key, []).append((group, param, state))
+            for batch in batches.values():
+                group, param, state = batch[0]
+                param.backend.adam_update_many(
+                    [p._data for _, p, _ in batch],
+                    [p.grad._data for _, p, _ in batch],
+                    [s["exp_avg"] for _, _, s in batch],
+                    [s["exp_avg_sq"] for _, _, s in batch],
+                    state["step"], group["lr"], *group["betas"], group["eps"],
+                    group["weight_decay"],
+                )  # fmt: skip
+                for _, p, _ in batch:
+                    p._version += 1  # the kernel changed p in place
+        finally:
+            self._collected = None
+        return loss
+
+    # --- end of the multi-tensor hook
+
     def _update(self, group: dict[str, Any], param: Tensor, state: dict[str, Any]) -> None:
         array = param._data
         if not state:
@@ -48,6 +80,9 @@ class Adam(Optimizer):
             state["exp_avg"] = xp.zeros_like(array)
             state["exp_avg_sq"] = xp.zeros_like(array)
         state["step"] += 1
+        if self._collected is not None and hasattr(param.backend, "adam_update_many"):
+            self._collected.append((group, param, state))  # multi-tensor hook
+            return
         beta1, beta2 = group["betas"]
         # The kernel reads the gradient flat; a backward may leave a strided view.
         grad = param.backend.xp.ascontiguousarray(param.grad._data)
