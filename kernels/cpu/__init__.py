@@ -4,7 +4,8 @@ Every name in :data:`kernels.REQUIRED` is defined here, each in the module of it
 ``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle),
 ``pool``, ``activations``, ``reduce``, ``adam`` and ``random``. The Numba kernels are
 compiled on first use and cached on disk (``cache=True``), so a second process loads
-them instead of compiling again.
+them instead of compiling again. Importing the backend also sizes numpy's BLAS thread
+pool to the idle cores (``threads.py``; ``MINIGRAD_BLAS_THREADS`` overrides).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from kernels.cpu.patches import col2im, im2col
 from kernels.cpu.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from kernels.cpu.random import make_rng, normal, rng_state, set_rng_state, uniform
 from kernels.cpu.reduce import argmax, max, sum  # noqa: A004 - the contract's names
+from kernels.cpu.threads import choose_blas_threads
 
 name = "cpu"
 xp = np
+#: BLAS threads chosen at import from the idle cores (None: left as the user set them).
+blas_threads = choose_blas_threads()
 
 
 def asarray(data, dtype=None) -> np.ndarray:
