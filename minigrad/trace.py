@@ -35,10 +35,8 @@ class BackwardStep:
     input_grads: tuple[np.ndarray | None, ...]
 
     def __str__(self) -> str:
-        ins = ", ".join(
-            "-" if g is None else f"{g.shape}" for g in self.input_grads
-        )
-        return f"{self.op:<16} dL/dout {self.grad_output.shape!s:<14} -> dL/din {ins}"
+        ins = ", ".join("-" if g is None else _brief(g) for g in self.input_grads)
+        return f"{self.op:<16} dL/dout {_brief(self.grad_output):<18} -> dL/din {ins}"
 
 
 class BackwardTrace(list):
@@ -50,6 +48,13 @@ class BackwardTrace(list):
     def ops(self) -> list[str]:
         """The op names in the order the engine ran their backward."""
         return [step.op for step in self]
+
+
+def _brief(array: np.ndarray) -> str:
+    """The value when it has at most 2 entries (a scalar example), else the shape."""
+    if array.size <= 2:
+        return np.array2string(array, precision=4, separator=", ")
+    return f"shape {array.shape}"
 
 
 def _copy(tensor: Any) -> np.ndarray | None:
