@@ -62,7 +62,7 @@ target, g_mean, g_std = Gaussian1D(2.0, 0.5), 1.2, 0.8
 mg.manual_seed(0)
 discriminator = MLPDiscriminator(1, width=32)
 optimizer = mg.optim.Adam(discriminator.parameters(), lr=3e-3)
-for step in range(300 if QUICK else 1500):
+for _ in range(300 if QUICK else 1500):
     real = target.sample(256)
     fake = g_mean + g_std * mg.randn(256, 1)
     optimizer.zero_grad()

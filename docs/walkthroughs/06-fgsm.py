@@ -91,7 +91,8 @@ flipped = np.flatnonzero(
 index = int(flipped[np.argmax(clean_probs[flipped, truth[flipped]])])  # the most confident
 gradient, _ = loss_gradient(model, images[index : index + 1], labels[index : index + 1])
 signed = gradient.sign().numpy()[0, 0]
-assert np.allclose(adversarial.numpy()[index, 0], np.clip(images.numpy()[index, 0] + EPS * signed, 0, 1))
+expected = np.clip(images.numpy()[index, 0] + EPS * signed, 0, 1)
+assert np.allclose(adversarial.numpy()[index, 0], expected)  # x* = clip(x + ε sign(∇x L))
 
 
 def caption(probs):
