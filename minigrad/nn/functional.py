@@ -11,7 +11,9 @@ from typing import Any
 from minigrad import random
 from minigrad.autograd import no_grad
 from minigrad.ops import activation, conv, pool, reduce, shape
+from minigrad.ops.batch_norm import normalize_batch
 from minigrad.ops.broadcast import expand
+from minigrad.ops.softmax_cross_entropy import softmax_cross_entropy
 from minigrad.tensor import Tensor
 
 relu = activation.relu
@@ -185,20 +187,18 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, "
                 f"got input shape {x.shape}"
             )
-        mean = x.mean(dim=axes, keepdim=True)
-        centred = x - mean
-        variance = (centred * centred).mean(dim=axes, keepdim=True)
+        # One Function with the classic backward formula (minigrad/ops/batch_norm.py).
+        y, mean, variance = normalize_batch(x, axes, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                unbiased = variance.detach().reshape(-1) * (count / (count - 1))
-                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1), alpha=momentum)
+                unbiased = variance.reshape(-1) * (count / (count - 1))
+                running_mean.mul_(1 - momentum).add_(mean.reshape(-1), alpha=momentum)
                 running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: eval mode needs running_mean and running_var")
         centred = x - running_mean.reshape(stat_shape)
-        variance = running_var.reshape(stat_shape)
-    y = centred / (variance + eps).sqrt()
+        y = centred / (running_var.reshape(stat_shape) + eps).sqrt()
     if weight is not None:
         y = y * weight.reshape(stat_shape)
     if bias is not None:
@@ -243,18 +243,22 @@ def binary_cross_entropy(p: Tensor, target: Tensor, reduction: str = "mean") -> 
     return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
 
 
-def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """ℓ = -log_probs[n, target[n]]."""
-    if log_probs.ndim != 2 or target.shape != (log_probs.shape[0],):
+def _check_class_targets(scores: Tensor, target: Tensor, name: str) -> None:
+    if scores.ndim != 2 or target.shape != (scores.shape[0],):
         raise ValueError(
-            f"nll_loss: expected log_probs (N, C) and target (N,), got {log_probs.shape} and "
+            f"{name}: expected input (N, C) and target (N,), got {scores.shape} and "
             f"{target.shape}"
         )
     if target.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold int class indices, got {target.dtype}")
-    classes = log_probs.shape[1]
+        raise TypeError(f"{name}: target must hold int class indices, got {target.dtype}")
+    classes = scores.shape[1]
     if target.numel() and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
-        raise ValueError(f"nll_loss: target values must be in [0, {classes}), got out of range")
+        raise ValueError(f"{name}: target values must be in [0, {classes}), got out of range")
+
+
+def nll_loss(log_probs: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """ℓ = -log_probs[n, target[n]]."""
+    _check_class_targets(log_probs, target, "nll_loss")
     rows = log_probs.backend.xp.arange(log_probs.shape[0])
     return _reduce(-log_probs[rows, target.data], reduction)
 
@@ -267,11 +271,12 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
     """
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    log_probs = log_softmax(logits, dim=1)
     if target.dtype.kind == "f":
         _check_same_shape(logits, target, "cross_entropy (soft targets)")
-        return _reduce(-(target * log_probs).sum(dim=1), reduction)
-    return nll_loss(log_probs, target, reduction)
+        return _reduce(-(target * log_softmax(logits, dim=1)).sum(dim=1), reduction)
+    # Class indices: one Function with the classic gradient softmax(z) - onehot(y).
+    _check_class_targets(logits, target, "cross_entropy")
+    return _reduce(softmax_cross_entropy(logits, target._data), reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
