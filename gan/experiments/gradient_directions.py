@@ -115,7 +115,9 @@ def measure(resolution: int, seed: int, steps: int, batch: int = 64) -> dict:
         example_agreements.append(float(pairs[~np.eye(batch, dtype=bool)].mean()))
     x, step = advice(200)
     bank = held_out.reshape(len(held_out), -1)
-    nearest = bank[np.argmin(((x[:, None, :] - bank[None, :, :]) ** 2).sum(-1), axis=1)]
+    # ‖x − b‖² = ‖x‖² − 2 x·b + ‖b‖², without a (fakes, bank, pixels) array in memory.
+    distances = (x * x).sum(1)[:, None] - 2 * x @ bank.T + (bank * bank).sum(1)[None, :]
+    nearest = bank[np.argmin(distances, axis=1)]
     return {
         "resolution": resolution,
         "seed": seed,
