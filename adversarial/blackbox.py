@@ -47,6 +47,9 @@ class LabelOracle:
         return mg.cat(labels, 0)
 
 
+JACOBIAN_OUTPUTS = ("logits", "probabilities")
+
+
 def jacobian_augmentation(
     substitute: Model,
     x: mg.Tensor,
@@ -54,15 +57,25 @@ def jacobian_augmentation(
     lam: float,
     clip_min: float = 0.0,
     clip_max: float = 1.0,
+    output: str = "logits",
 ) -> mg.Tensor:
     """x' = clip(x + λ · sign(∂F_{Õ(x)}(x) / ∂x)): the step along the substitute's Jacobian
     row of the oracle's label (the direction in which F's belief in that label changes
-    fastest, hence toward the oracle's decision boundary when λ is negative)."""
+    fastest, hence toward the oracle's decision boundary when λ is negative).
+
+    ``output`` says what F is: "logits" (the substitute's raw scores), or "probabilities"
+    (softmax of them, F as Papernot et al. write it). The two signs differ where the
+    softmax couples the classes: ∂p_y/∂x = p_y (∂z_y/∂x − Σ_k p_k ∂z_k/∂x).
+    """
+    if output not in JACOBIAN_OUTPUTS:
+        raise ValueError(f"output must be one of {JACOBIAN_OUTPUTS}, got {output!r}")
     x_var = x.detach().requires_grad_(True)
     with frozen_parameters(substitute):
-        logits = logits_of(substitute, x_var)
-        pick = mg.tensor(np.eye(logits.shape[1], dtype=x.dtype)[labels.numpy()], device=x.device)
-        (grad,) = mg.grad(logits, x_var, grad_outputs=pick)
+        scores = logits_of(substitute, x_var)
+        if output == "probabilities":
+            scores = scores.softmax(dim=1)
+        pick = mg.tensor(np.eye(scores.shape[1], dtype=x.dtype)[labels.numpy()], device=x.device)
+        (grad,) = mg.grad(scores, x_var, grad_outputs=pick)
     with mg.no_grad():
         return (x.detach() + grad.sign() * lam).clamp(clip_min, clip_max)
 
@@ -78,6 +91,7 @@ class SubstituteOptions:
     epochs_per_round: int = 10
     batch_size: int = 32
     learning_rate: float = 1e-3
+    jacobian_output: str = "logits"  # or "probabilities" (Papernot et al.'s F)
 
 
 @dataclass
@@ -123,7 +137,9 @@ def train_substitute(
         history.append(record)
         if round_index < options.rounds - 1:
             sign = 1.0 if options.tau is None else (-1.0) ** (round_index // options.tau)
-            new_points = jacobian_augmentation(substitute, data, labels, options.lam * sign)
+            new_points = jacobian_augmentation(
+                substitute, data, labels, options.lam * sign, output=options.jacobian_output
+            )
             # Only the new points are sent to the oracle: old labels are kept.
             data = mg.cat([data, new_points], 0)
             labels = mg.cat([labels, oracle(new_points)], 0)

@@ -172,7 +172,10 @@ def _l2_section(model: Model, x: mg.Tensor, y: mg.Tensor, options: ReportOptions
         ],
     }
     section["cw_success_rate"] = float(np.mean(fooled[correct])) if correct.any() else 0.0
-    section["cw_median_l2"] = float(np.median(distances[fooled])) if fooled.any() else math.inf
+    # Over the images the model got right and C&W flipped: an image misclassified to begin
+    # with is "fooled" at distance ~0 and would drag the median down.
+    flipped = correct & fooled
+    section["cw_median_l2"] = float(np.median(distances[flipped])) if flipped.any() else math.inf
     return section
 
 

@@ -33,6 +33,9 @@ _state = threading.local()
 _Tensor: Any = None
 _check_same_device: Any = None
 
+# Called as observer(node, grad, input_grads) after each node's backward (minigrad.trace).
+backward_observers: list[Any] = []
+
 
 def register_tensor_class(tensor_class: type, check_same_device: Any) -> None:
     """Called once by ``minigrad.tensor``: the class that wraps every op's output."""
@@ -250,6 +253,8 @@ def run_backward(
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            for observer in backward_observers:
+                observer(node, grad, input_grads)
             if len(input_grads) != len(node.inputs):
                 raise RuntimeError(
                     f"{type(node).__name__}.backward returned {len(input_grads)} gradients "

@@ -6,6 +6,7 @@ from adversarial.attacks.fgsm import fgsm
 from adversarial.attacks.jsma import jsma
 from adversarial.attacks.patch import paste_patch, patch_success_rate, train_patch
 from adversarial.attacks.pgd import bim, pgd
+from adversarial.attacks.rand_fgsm import rand_fgsm
 from adversarial.attacks.step_ll import iterative_ll, step_ll
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "paste_patch",
     "patch_success_rate",
     "pgd",
+    "rand_fgsm",
     "step_ll",
     "train_patch",
 ]

@@ -26,6 +26,7 @@ from minigrad.nn.loss_functions import (
 )
 from minigrad.nn.resize import interpolate
 from minigrad.ops import activation, conv, pool, reduce, shape, where
+from minigrad.ops.batch_norm import normalize_batch
 from minigrad.tensor import Tensor
 
 sigmoid = activation.sigmoid
@@ -275,20 +276,18 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, "
                 f"got input shape {x.shape}"
             )
-        mean = x.mean(dim=axes, keepdim=True)
-        centred = x - mean
-        variance = (centred * centred).mean(dim=axes, keepdim=True)
+        # One Function with the classic backward formula (minigrad/ops/batch_norm.py).
+        y, mean, variance = normalize_batch(x, axes, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                unbiased = variance.detach().reshape(-1) * (count / (count - 1))
-                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1), alpha=momentum)
+                unbiased = variance.reshape(-1) * (count / (count - 1))
+                running_mean.mul_(1 - momentum).add_(mean.reshape(-1), alpha=momentum)
                 running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: eval mode needs running_mean and running_var")
         centred = x - running_mean.reshape(stat_shape)
-        variance = running_var.reshape(stat_shape)
-    y = centred / (variance + eps).sqrt()
+        y = centred / (running_var.reshape(stat_shape) + eps).sqrt()
     if weight is not None:
         y = y * weight.reshape(stat_shape)
     if bias is not None:

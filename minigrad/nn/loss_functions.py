@@ -8,6 +8,7 @@ Each returns the per-element loss reduced by ``reduction``: ``"mean"`` (the defa
 from __future__ import annotations
 
 from minigrad.ops import activation, reduce, where
+from minigrad.ops.softmax_cross_entropy import softmax_cross_entropy
 from minigrad.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -167,6 +168,10 @@ def cross_entropy(
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
+    if _plain_class_targets(input, target, weight, label_smoothing):
+        # The common case as one Function with the classic gradient softmax(z) - onehot(y)
+        # (minigrad/ops/softmax_cross_entropy.py); everything else composes nll_loss.
+        return _reduce(softmax_cross_entropy(input, target._data), reduction)
     log_probs = reduce.log_softmax(input, dim=class_dim)
     if target.dtype.kind == "f":
         class_weight = 1 if weight is None else weight.reshape(classes, *[1] * (input.ndim - 2))
@@ -189,6 +194,21 @@ def cross_entropy(
     else:
         uniform = uniform.sum() / row_weight.to(rows.dtype).sum()
     return hard * (1 - label_smoothing) + uniform * (label_smoothing / classes)
+
+
+def _plain_class_targets(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None,
+    label_smoothing: float,
+) -> bool:
+    """(N, C) logits, (N,) in-range class indices, no weights, nothing ignored or smoothed."""
+    if weight is not None or label_smoothing != 0 or input.ndim != 2:
+        return False
+    if target.dtype.kind not in "iu" or target.shape != (input.shape[0],) or not target.numel():
+        return False
+    labels = target._data
+    return bool(labels.min() >= 0) and bool(labels.max() < input.shape[1])
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
