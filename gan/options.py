@@ -8,6 +8,7 @@ was made and ``sample``/``evaluate`` can rebuild the generator from a checkpoint
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -153,9 +154,8 @@ def _check(options: TrainOptions) -> None:
         raise ValueError(f"seed must be a non-negative int, got {options.seed!r}")
     for name in ("lr_g", "lr_d"):
         check_learning_rate(name, getattr(options, name))
-    for name in ("gp_weight",):
-        if not getattr(options, name) > 0:
-            raise ValueError(f"{name} must be > 0, got {getattr(options, name)!r}")
+    if not 0 < options.gp_weight < math.inf:
+        raise ValueError(f"gp_weight must be a finite number > 0, got {options.gp_weight!r}")
     for name in ("beta1", "beta2"):
         if not 0 <= getattr(options, name) < 1:
             raise ValueError(f"{name} must be in [0, 1), got {getattr(options, name)!r}")

@@ -109,9 +109,12 @@ def test_gan_train_mistakes(workspace, capsys, data):
 @given(data=st.data())
 def test_gan_grow_mistakes(workspace, capsys, data):
     flag = data.draw(st.sampled_from(["--z-dim", "--batch-size", "--checkpoint-every",
-                                      "--keep-checkpoints", "--lr", "--resolutions", "--data"]))
+                                      "--keep-checkpoints", "--lr", "--resolutions", "--data",
+                                      "--gp-weight", "--ema-half-life-images"]))
     value = {
         "--lr": bad_float,
+        "--gp-weight": bad_float,
+        "--ema-half-life-images": bad_float,
         "--resolutions": st.sampled_from(["3,8", "4,x", "", "64"]),
         "--data": bad_choice,
     }.get(flag, bad_int)

@@ -11,6 +11,7 @@ groups of 4. What does depend on scale is smaller: 6,000 images per phase instea
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -69,10 +70,12 @@ class GrowOptions:
             )
         check_learning_rate("lr", self.lr)
         for name in ("gp_weight", "ema_half_life_images"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if not self.drift_weight >= 0:
-            raise ValueError(f"drift_weight must be >= 0, got {self.drift_weight!r}")
+            if not 0 < getattr(self, name) < math.inf:
+                raise ValueError(f"{name} must be a finite number > 0, got {getattr(self, name)!r}")
+        if not 0 <= self.drift_weight < math.inf:
+            raise ValueError(
+                f"drift_weight must be a finite number >= 0, got {self.drift_weight!r}"
+            )
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
