@@ -29,21 +29,27 @@ COMMAND = re.compile(
     flags=re.M,
 )
 
-# Runs the program with argparse's parse_args replaced by "parse, then stop".
+# Runs the program with argparse's parsing replaced by "parse, then stop". A script that
+# parses no arguments (so would run for real, writing its results) is only compiled.
 DRY_RUN = """
-import argparse, runpy, sys
-parse = argparse.ArgumentParser.parse_args
+import argparse, py_compile, runpy, sys
+target, argv = sys.argv[1], sys.argv[2:]
+if target.endswith(".py") and "argparse" not in open(target).read():
+    if argv:
+        sys.exit(f"{target} takes no arguments, but is quoted with {argv}")
+    py_compile.compile(target, doraise=True)
+    sys.exit(0)
+parse = argparse.ArgumentParser.parse_known_args
 def parse_then_stop(self, args=None, namespace=None):
     parse(self, args, namespace)
     raise SystemExit(0)
-argparse.ArgumentParser.parse_args = parse_then_stop
-target, argv = sys.argv[1], sys.argv[2:]
+argparse.ArgumentParser.parse_known_args = parse_then_stop
+sys.argv = [target, *argv]
 if target.endswith(".py"):
-    sys.argv = [target, *argv]
     runpy.run_path(target, run_name="__main__")
 else:
-    sys.argv = [target, *argv]
     runpy.run_module(target, run_name="__main__", alter_sys=True)
+sys.exit(f"{target} finished without parsing its arguments")
 """
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
 
 # ---------------------------------------------------------------------------- .data
 
@@ -347,3 +348,20 @@ def test_leaf_requires_grad_attribute_is_checked():
         (x * 2).requires_grad = False
     with pytest.raises(TypeError, match="int sizes"):
         mg.Tensor(2, "3")
+
+
+def test_var_and_std_take_pytorchs_unbiased_spelling():
+    values = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]])
+    x = mg.tensor(values)
+    for unbiased, ddof in ((True, 1), (False, 0)):
+        assert np.allclose(mg.var(x, 1, unbiased=unbiased).numpy(), values.var(1, ddof=ddof))
+        assert np.allclose(x.std(0, unbiased=unbiased).numpy(), values.std(0, ddof=ddof))
+        assert np.allclose(mg.std(x, unbiased=unbiased).numpy(), values.std(ddof=ddof))
+
+
+def test_functional_pad_takes_pytorchs_argument_names():
+    x = mg.tensor(np.arange(4.0).reshape(1, 1, 2, 2))
+    padded = F.pad(input=x, pad=(1, 0, 0, 1), mode="constant", value=-1.0).numpy()[0, 0]
+    assert np.array_equal(padded, [[-1, 0, 1], [-1, 2, 3], [-1, -1, -1]])
+    with pytest.raises(ValueError, match="mode must be 'constant'.*'reflect'"):
+        F.pad(x, (1, 1), mode="reflect")

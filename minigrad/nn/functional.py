@@ -7,6 +7,7 @@ Losses (``minigrad/nn/loss_functions.py``) follow PyTorch's signatures, resizing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,6 @@ tanh = activation.tanh
 logsigmoid = activation.logsigmoid
 softmax = reduce.softmax
 log_softmax = reduce.log_softmax
-pad = shape.pad
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
@@ -247,6 +247,19 @@ def _dropout_with_mask_shape(
         return x * 0
     keep = random.uniform_array(mask_shape, x.dtype, x.device) >= p
     return x * Tensor._make(keep.astype(x.dtype) / (1 - p), x.device, False)
+
+
+def pad(
+    input: Tensor,  # noqa: A002
+    pad: Sequence[int],
+    mode: str = "constant",
+    value: float | None = None,
+) -> Tensor:
+    """PyTorch's ``F.pad``: ``pad`` is (left, right) of the last dim, then (top, bottom) of
+    the one before, ...; only ``mode="constant"`` (fill with ``value``, default 0)."""
+    if mode != "constant":
+        raise ValueError(f"pad: mode must be 'constant' (the only one minigrad has), got {mode!r}")
+    return shape.pad(input, pad, 0.0 if value is None else value)
 
 
 def batch_norm(

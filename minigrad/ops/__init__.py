@@ -126,8 +126,8 @@ def install_tensor_methods(cls: type) -> None:
         "split": shape.split,
         "chunk": shape.chunk,
         "unbind": shape.unbind,
-        "std": lambda self, dim=None, keepdim=False, correction=1: reduce.var(
-            self, dim, keepdim, correction
+        "std": lambda self, dim=None, keepdim=False, correction=1, *, unbiased=None: reduce.var(
+            self, dim, keepdim, correction, unbiased=unbiased
         ).sqrt(),
         "square": lambda self: self * self,
         "masked_fill": masked_fill,

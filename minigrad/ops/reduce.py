@@ -82,8 +82,20 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     return sum(x, axes, keepdim) / count
 
 
-def var(x: Tensor, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-    """Σ (x - mean)² / (n - correction): unbiased by default, like PyTorch."""
+def var(
+    x: Tensor,
+    dim: Dim = None,
+    keepdim: bool = False,
+    correction: int = 1,
+    *,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """Σ (x - mean)² / (n - correction): unbiased by default, like PyTorch.
+
+    ``unbiased=False`` is PyTorch's older spelling of ``correction=0`` (True: 1).
+    """
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
     axes = normalize_dims(dim, x.ndim)
     count = math.prod(x.shape[a] for a in axes) if x.ndim else 1
     centred = x - mean(x, axes, keepdim=True)
