@@ -60,3 +60,37 @@ def test_array_interface_sync_is_off():
         except ImportError:
             continue
     assert configs and all(config.CUDA_ARRAY_INTERFACE_SYNC == 0 for config in configs)
+
+
+def test_simulated_shared_arrays_are_one_array_per_block_line():
+    """Numba's simulator created a block's shared array with a look-up then an insert, so
+    two threads could each make their own and lose each other's writes (garbage in GEMM
+    tiles now and then). Many threads asking at once from one line must get one array."""
+    if cuda_backend_name() != "cuda-simulator":
+        pytest.skip("the simulator's shared memory only")
+    import threading
+
+    from numba.cuda.simulator.kernelapi import FakeCUDAShared
+
+    def arrays_made_at_once(shared: FakeCUDAShared) -> list:
+        start = threading.Barrier(32)
+        arrays = []
+
+        def thread_body():
+            start.wait()
+            arrays.append(shared.array((8, 8), np.float32))
+
+        threads = [threading.Thread(target=thread_body) for _ in range(32)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return arrays
+
+    # Unguarded, about one round in seven made two arrays here: 20 rounds catch it.
+    for _ in range(20):
+        shared = FakeCUDAShared(0)
+        arrays = arrays_made_at_once(shared)
+        assert len({id(array) for array in arrays}) == 1
+    other_line = shared.array((8, 8), np.float32)
+    assert other_line is not arrays[0]  # a second call site is a second array

@@ -83,11 +83,49 @@ def _load_array_module() -> ModuleType:
 
 xp: ModuleType = _load_array_module()
 
+
+def _share_simulated_shared_arrays_safely() -> None:
+    """Make the simulator's ``cuda.shared.array`` give every thread of a block one array.
+
+    Numba's simulator (numba 0.68, ``FakeCUDAShared.array``) keys a block's shared arrays
+    by the calling source line and creates one on the first call with a look-up followed
+    by an insert. Two threads of a block can both miss the look-up, each create its own
+    array, and from then on write to different memory: a kernel then reads uninitialised
+    values (1e24 in a GEMM tile) once in a few hundred launches, more often on a busy
+    machine. The same rule, keyed the same way, with the look-up and the insert under one
+    lock, removes the race; dynamic shared memory (shape 0) keeps numba's own path.
+    """
+    import threading
+
+    from numba.core import types
+    from numba.cuda.simulator import kernelapi
+    from numba.np import numpy_support
+
+    numba_array = kernelapi.FakeCUDAShared.array
+    lock = threading.Lock()
+
+    def array(self, shape, dtype):
+        if shape == 0:
+            return numba_array(self, shape, dtype)
+        caller = sys._getframe(1)
+        key = (caller.f_code.co_filename, caller.f_lineno)
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        with lock:
+            allocation = self._allocations.get(key)
+            if allocation is None:
+                allocation = self._allocations[key] = np.empty(shape, dtype)
+        return allocation
+
+    kernelapi.FakeCUDAShared.array = array
+
+
 if SIMULATED:
     # The simulator's block manager busy-polls its threads for syncthreads() while it
     # holds the GIL; at Python's default 5 ms switch interval every barrier costs
     # milliseconds. A 50 us interval makes simulated kernels 3-5x faster (measured).
     sys.setswitchinterval(5e-5)
+    _share_simulated_shared_arrays_safely()
 
 
 @dataclass(frozen=True)
