@@ -29,6 +29,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,78 +41,41 @@ BATCH = 64
 PAUSE_S = 0.3
 
 
-def classic_cnn_ours() -> nn.Module:
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3),
-        nn.ReLU(),
-        nn.Conv2d(32, 64, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(9216, 128),
-        nn.ReLU(),
-        nn.Linear(128, 10),
+def classic_cnn(layers: Any) -> Any:
+    """The classic MNIST CNN built from ``layers``: ``minigrad.nn`` or ``torch.nn`` (same names)."""
+    return layers.Sequential(
+        layers.Conv2d(1, 32, 3),
+        layers.ReLU(),
+        layers.Conv2d(32, 64, 3),
+        layers.ReLU(),
+        layers.MaxPool2d(2),
+        layers.Flatten(),
+        layers.Linear(9216, 128),
+        layers.ReLU(),
+        layers.Linear(128, 10),
     )
 
 
-def classic_cnn_torch(torch):
-    tnn = torch.nn
-    return tnn.Sequential(
-        tnn.Conv2d(1, 32, 3),
-        tnn.ReLU(),
-        tnn.Conv2d(32, 64, 3),
-        tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Flatten(),
-        tnn.Linear(9216, 128),
-        tnn.ReLU(),
-        tnn.Linear(128, 10),
+def dcgan(layers: Any) -> tuple[Any, Any]:
+    """The issue's 28 px DCGAN (G, D) built from ``minigrad.nn`` or ``torch.nn``."""
+    g = layers.Sequential(
+        layers.ConvTranspose2d(100, 256, 7, bias=False),
+        layers.BatchNorm2d(256),
+        layers.ReLU(),
+        layers.ConvTranspose2d(256, 128, 4, stride=2, padding=1, bias=False),
+        layers.BatchNorm2d(128),
+        layers.ReLU(),
+        layers.ConvTranspose2d(128, 1, 4, stride=2, padding=1),
+        layers.Tanh(),
     )
-
-
-def dcgan_ours() -> tuple[nn.Module, nn.Module]:
-    g = nn.Sequential(
-        nn.ConvTranspose2d(100, 256, 7, bias=False),
-        nn.BatchNorm2d(256),
-        nn.ReLU(),
-        nn.ConvTranspose2d(256, 128, 4, stride=2, padding=1, bias=False),
-        nn.BatchNorm2d(128),
-        nn.ReLU(),
-        nn.ConvTranspose2d(128, 1, 4, stride=2, padding=1),
-        nn.Tanh(),
-    )
-    d = nn.Sequential(
-        nn.Conv2d(1, 64, 4, stride=2, padding=1),
-        nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, stride=2, padding=1, bias=False),
-        nn.BatchNorm2d(128),
-        nn.LeakyReLU(0.2),
-        nn.Flatten(),
-        nn.Linear(128 * 7 * 7, 1),
-    )
-    return g, d
-
-
-def dcgan_torch(torch):
-    tnn = torch.nn
-    g = tnn.Sequential(
-        tnn.ConvTranspose2d(100, 256, 7, bias=False),
-        tnn.BatchNorm2d(256),
-        tnn.ReLU(),
-        tnn.ConvTranspose2d(256, 128, 4, stride=2, padding=1, bias=False),
-        tnn.BatchNorm2d(128),
-        tnn.ReLU(),
-        tnn.ConvTranspose2d(128, 1, 4, stride=2, padding=1),
-        tnn.Tanh(),
-    )
-    d = tnn.Sequential(
-        tnn.Conv2d(1, 64, 4, stride=2, padding=1),
-        tnn.LeakyReLU(0.2),
-        tnn.Conv2d(64, 128, 4, stride=2, padding=1, bias=False),
-        tnn.BatchNorm2d(128),
-        tnn.LeakyReLU(0.2),
-        tnn.Flatten(),
-        tnn.Linear(128 * 7 * 7, 1),
+    d = layers.Sequential(
+        layers.Conv2d(1, 64, 4, stride=2, padding=1),
+        layers.LeakyReLU(0.2),
+        layers.Conv2d(64, 128, 4, stride=2, padding=1, bias=False),
+        layers.BatchNorm2d(128),
+        layers.LeakyReLU(0.2),
+        layers.Flatten(),
+        layers.Linear(128 * 7 * 7, 1),
     )
     return g, d
 
@@ -126,8 +90,8 @@ def cnn_steps(torch):
     rng = np.random.default_rng(0)
     images = rng.standard_normal((BATCH, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, BATCH)
-    model = classic_cnn_ours()
-    twin = classic_cnn_torch(torch)
+    model = classic_cnn(nn)
+    twin = classic_cnn(torch.nn)
     copy_weights(model, twin, torch)
     opt = mg.optim.Adam(model.parameters(), lr=1e-3)
     topt = torch.optim.Adam(twin.parameters(), lr=1e-3)
@@ -154,8 +118,8 @@ def dcgan_steps(torch):
     reals = np.tanh(rng.standard_normal((BATCH, 1, 28, 28), dtype=np.float32))
     noise = rng.standard_normal((BATCH, 100, 1, 1), dtype=np.float32)
     ones, zeros = np.ones((BATCH, 1), np.float32), np.zeros((BATCH, 1), np.float32)
-    g, d = dcgan_ours()
-    tg, td = dcgan_torch(torch)
+    g, d = dcgan(nn)
+    tg, td = dcgan(torch.nn)
     copy_weights(g, tg, torch)
     copy_weights(d, td, torch)
     adam = dict(lr=2e-4, betas=(0.5, 0.999))
