@@ -13,6 +13,7 @@ Both are ordinary Modules: put one just before the discriminator's last layer.
 from __future__ import annotations
 
 import minigrad as mg
+from gan.pairwise_closeness import pairwise_l1_closeness
 from minigrad import Tensor, nn
 
 
@@ -57,11 +58,8 @@ class MinibatchDiscrimination(nn.Module):
                 f"MinibatchDiscrimination expects (N, {self.in_features}) features "
                 f"(or images that flatten to that), got {x.shape}"
             )
-        count = features.shape[0]
-        rows = (features @ self.T).reshape(count, 1, self.num_kernels, self.kernel_dim)
-        distances = (rows - rows.transpose(0, 1)).abs().sum(dim=3)  # (N, N, B) L1 per row b
-        # exp(-0) = 1 is each example's closeness to itself: subtract it (j != i).
-        closeness = (-distances).exp().sum(dim=1) - 1.0
+        rows = (features @ self.T).reshape(features.shape[0], self.num_kernels, self.kernel_dim)
+        closeness = pairwise_l1_closeness(rows)  # (N, B); the formula: gan/pairwise_closeness.py
         return mg.cat([features, closeness], 1)
 
     def extra_repr(self) -> str:

@@ -47,6 +47,10 @@ REQUIRED: tuple[str, ...] = (
     "sum",  # (x, axis, keepdims) -> sum
     "max",  # (x, axis, keepdims) -> max
     "argmax",  # (x, axis) -> int64 indices
+    # minibatch discrimination's pairwise term (gan/remedies.py)
+    "pairwise_l1_closeness",  # rows (N, B, C) -> (o (N, B), s (B, N, N)):
+    #   s_ijb = exp(-||M_ib - M_jb||_1), o_ib = sum_{j != i} s_ijb
+    "pairwise_l1_closeness_backward",  # (g (N, B), rows, s) -> dL/drows (N, B, C)
     # optimiser
     "adam_update",  # in place: (param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2,
     #                              eps, weight_decay) -> None, PyTorch's Adam semantics

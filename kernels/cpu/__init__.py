@@ -2,10 +2,11 @@
 
 Every name in :data:`kernels.REQUIRED` is defined here, each in the module of its idea:
 ``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle),
-``pool``, ``activations``, ``reduce``, ``adam`` and ``random``. The Numba kernels are
-compiled on first use and cached on disk (``cache=True``), so a second process loads
-them instead of compiling again. Importing the backend also sizes numpy's BLAS thread
-pool to the idle cores (``threads.py``; ``MINIGRAD_BLAS_THREADS`` overrides).
+``pool``, ``activations``, ``reduce``, ``pairwise`` (minibatch discrimination), ``adam``
+and ``random``. The Numba kernels are compiled on first use and cached on disk
+(``cache=True``), so a second process loads them instead of compiling again. Importing
+the backend also sizes numpy's BLAS thread pool to the idle cores (``threads.py``;
+``MINIGRAD_BLAS_THREADS`` overrides).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kernels.cpu.activations import (
 from kernels.cpu.adam import adam_update
 from kernels.cpu.conv import conv2d_forward, conv2d_input_grad, conv2d_weight_grad
 from kernels.cpu.gemm import matmul
+from kernels.cpu.pairwise import pairwise_l1_closeness, pairwise_l1_closeness_backward
 from kernels.cpu.patches import col2im, im2col
 from kernels.cpu.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from kernels.cpu.random import make_rng, normal, rng_state, set_rng_state, uniform
@@ -72,6 +74,8 @@ __all__ = [
     "sum",
     "max",
     "argmax",
+    "pairwise_l1_closeness",
+    "pairwise_l1_closeness_backward",
     "adam_update",
     "make_rng",
     "rng_state",

@@ -42,6 +42,7 @@ from kernels.cuda.conv import (
     im2col,
 )
 from kernels.cuda.gemm import matmul
+from kernels.cuda.pairwise import pairwise_l1_closeness, pairwise_l1_closeness_backward
 from kernels.cuda.philox import make_rng, normal, rng_state, set_rng_state, uniform
 from kernels.cuda.pool import (
     avg_pool2d,
@@ -111,6 +112,8 @@ __all__ = [
     "sum",
     "max",
     "argmax",
+    "pairwise_l1_closeness",
+    "pairwise_l1_closeness_backward",
     "adam_update",
     "adam_update_many",
     "batch_norm_statistics",
