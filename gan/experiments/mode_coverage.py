@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from gan.trainer import train
 from minigrad.runs import write_text_atomically
 from minigrad.sweeps import (
     add_sweep_arguments,
+    clear_unfinished,
     executor_choice,
     exit_with_summary,
     load_finished,
@@ -80,8 +80,7 @@ def run_one(
     finished = load_finished(folder / "result.json")
     if finished is not None:
         return finished
-    if folder.exists():
-        shutil.rmtree(folder)  # a run killed before it was measured
+    clear_unfinished(folder)  # a run killed before it was measured
     started = time.perf_counter()
     options = TrainOptions(
         data=data,

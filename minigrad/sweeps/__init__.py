@@ -12,5 +12,5 @@ from minigrad.sweeps.executors import (
     InProcessExecutor,
     call_pinned,
 )
-from minigrad.sweeps.results import load_finished, save_finished
+from minigrad.sweeps.results import clear_unfinished, load_finished, save_finished
 from minigrad.sweeps.runner import RunFailure, SweepOutcome, run_sweep

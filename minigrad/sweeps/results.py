@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.atomic_file import write_atomically
+from minigrad.run_lock import RunLock
 
 
 def save_finished(path: str | os.PathLike[str], result: Mapping[str, Any]) -> None:
@@ -45,3 +47,24 @@ def load_finished(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         with np.load(arrays, allow_pickle=False) as stored:
             result.update({key: stored[key] for key in stored.files})
     return result
+
+
+def clear_unfinished(folder: str | os.PathLike[str]) -> None:
+    """Empty a run folder that holds no result yet (a run killed before it finished).
+
+    The folder is emptied while holding its run lock (minigrad/run_lock.py), so a run
+    still writing there is never deleted under it: on a cluster the scheduler may retry
+    a run whose worker it lost touch with while that worker still trains it. Then
+    :class:`~minigrad.run_errors.RunFolderBusy` names the writer and nothing is removed.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    with RunLock(folder) as lock:
+        for entry in folder.iterdir():
+            if entry == lock.path:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
