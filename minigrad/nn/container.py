@@ -58,8 +58,8 @@ class _IndexedModules(Module):
 class Sequential(_IndexedModules):
     """Chains modules: forward(x) = m_n(...m_2(m_1(x))).
 
-    A BatchNorm, Conv2d, ConvTranspose2d or Linear followed by ReLU, LeakyReLU, Tanh or
-    Sigmoid runs as one fused op with the same values (minigrad/nn/fusion.py).
+    A BatchNorm, Conv2d or ConvTranspose2d followed by ReLU, LeakyReLU, Tanh or Sigmoid
+    runs as one fused op with the same values (minigrad/nn/fusion.py).
 
     Built from modules in order, ``Sequential(Linear(2, 3), ReLU())``, or from a dict of
     name -> module, whose names become the state_dict prefixes.

@@ -2,7 +2,7 @@
 activation right after it.
 
     BatchNorm1d/2d  then  ReLU/LeakyReLU/Tanh/Sigmoid    z = f(γ x̂ + β)   one node, one kernel each way
-    Conv2d, ConvTranspose2d, Linear (with bias)  then  the same activations
+    Conv2d, ConvTranspose2d (with bias)  then  the same activations
                                                         z = f(conv(x) + b)   bias and f one node
 
 Run separately, a GPU launches the layer's own kernels, then the activation's forward
@@ -16,6 +16,10 @@ minigrad's modules have no forward hooks, and only the exact classes below, with
 ``forward`` of their class, are fused (a subclass or a module whose ``forward`` was
 replaced runs as written). A leaky ReLU with a negative slope is not fused: its
 derivative cannot be read off the output's sign.
+
+Linear layers are not fused: they are where the lecture draws and traces graphs op by op
+(docs/walkthroughs: an MLP's Linear, Tanh, Linear), and the DCGAN's only Linear has no
+activation after it, so fusing them would hide the chain rule and save no measured launch.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from collections.abc import Callable
 from minigrad.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.conv import Conv2d, ConvTranspose2d
-from minigrad.nn.linear import Linear
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
@@ -37,7 +40,7 @@ FUSED_ACTIVATIONS: dict[type, str] = {
     Sigmoid: "sigmoid",
 }
 #: Layers with a ``forward_activation(x, activation, negative_slope)``.
-FUSING_LAYERS: tuple[type, ...] = (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Linear)
+FUSING_LAYERS: tuple[type, ...] = (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d)
 
 
 def _as_written(module: Module) -> bool:
@@ -52,7 +55,7 @@ def fused_forward(layer: Module, follower: Module) -> Callable[[Tensor], Tensor]
         return None
     if not (_as_written(layer) and _as_written(follower)):
         return None
-    if isinstance(layer, Conv2d | ConvTranspose2d | Linear) and layer.bias is None:
+    if isinstance(layer, Conv2d | ConvTranspose2d) and layer.bias is None:
         return None  # no bias to fuse: the activation's own kernel is as cheap
     slope = float(follower.negative_slope) if activation == "leaky_relu" else 0.0
     if not slope >= 0:

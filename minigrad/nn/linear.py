@@ -11,7 +11,6 @@ from minigrad.nn import init
 from minigrad.nn.arguments import float_dtype, positive_int
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops.activation import bias_activation
 from minigrad.tensor import Tensor
 
 
@@ -42,21 +41,12 @@ class Linear(Module):
             bound = 1.0 / math.sqrt(self.in_features)
             init.uniform_(self.bias, -bound, bound)
 
-    def _check_input(self, x: Tensor) -> None:
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear expects input of shape (..., {self.in_features}), got {tuple(x.shape)}"
             )
-
-    def forward(self, x: Tensor) -> Tensor:
-        self._check_input(x)
         return F.linear(x, self.weight, self.bias)
-
-    def forward_activation(self, x: Tensor, activation: str, negative_slope: float = 0.0) -> Tensor:
-        """f(forward(x)) with the bias and f as one fused node (minigrad/nn/fusion.py)."""
-        self._check_input(x)
-        y = F.linear(x, self.weight, None)
-        return bias_activation(y, self.bias, -1, activation, negative_slope)
 
     def extra_repr(self) -> str:
         return (

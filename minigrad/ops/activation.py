@@ -7,8 +7,8 @@ plain first-order backward costs one pass.
 ``bias_activation`` is a layer's bias and the activation after it in one node,
 z = f(y + b): one kernel forward, and one backward that writes dL/dy and sums dL/db in
 the same pass (on a GPU the bias gradient would otherwise be a reduction launch of its
-own). nn.Sequential uses it for a Conv2d/ConvTranspose2d/Linear followed by an
-activation (minigrad/nn/fusion.py).
+own). nn.Sequential uses it for a Conv2d/ConvTranspose2d followed by an activation
+(minigrad/nn/fusion.py).
 """
 
 from __future__ import annotations
