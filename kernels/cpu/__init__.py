@@ -2,8 +2,8 @@
 
 Every name in :data:`kernels.REQUIRED` is defined here, each in the module of its idea:
 ``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle),
-``pool``, ``activations``, ``batch_norm``, ``reduce``, ``adam`` and ``random``. The Numba kernels are
-compiled on first use and cached on disk (``cache=True``), so a second process loads
+``pool``, ``activations``, ``batch_norm``, ``reduce``, ``adam`` and ``random``. The Numba
+kernels are compiled on first use and cached on disk (``cache=True``), so a second process loads
 them instead of compiling again. Importing the backend also sizes numpy's BLAS thread
 pool to the idle cores (``threads.py``; ``MINIGRAD_BLAS_THREADS`` overrides).
 """

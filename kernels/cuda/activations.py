@@ -4,7 +4,7 @@
     leaky_relu(x, a)     = x if x > 0 else a*x  leaky_relu_backward = grad_y * (1 if x > 0 else a)
     sigmoid(x)           = 1 / (1 + exp(-x))
     tanh(x)              = tanh(x)
-    bias_activation(y, b, f)   = f(y + b)       bias_activation_backward = (g = grad_z * f'(z), sum g)
+    bias_activation(y, b, f) = f(y + b)    bias_activation_backward = (g = grad_z * f'(z), sum g)
 
 (b along one axis; f and f' written with the output: kernels/epilogue.py.)
 

@@ -1,9 +1,10 @@
 """Which adjacent layers of an ``nn.Sequential`` run as one fused op: a layer and the
 activation right after it.
 
-    BatchNorm1d/2d  then  ReLU/LeakyReLU/Tanh/Sigmoid    z = f(γ x̂ + β)   one node, one kernel each way
-    Conv2d, ConvTranspose2d (with bias)  then  the same activations
-                                                        z = f(conv(x) + b)   bias and f one node
+    BatchNorm1d/2d then ReLU/LeakyReLU/Tanh/Sigmoid    z = f(γ x̂ + β)       one node
+    Conv2d, ConvTranspose2d (with bias) then the same   z = f(conv(x) + b)   one node
+
+(one kernel each way on a GPU).
 
 Run separately, a GPU launches the layer's own kernels, then the activation's forward
 kernel, and in backward the activation's mask kernel before the layer's (a BatchNorm in

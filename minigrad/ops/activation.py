@@ -127,7 +127,7 @@ def activation_backward(
 
 
 class BiasActivation(Function):
-    """z = f(y + b), b along ``axis``;  dL/dy = dL/dz · f'(z),  dL/db = Σ dL/dy over the other axes"""
+    """z = f(y + b), b along ``axis``;  dL/dy = dL/dz · f'(z),  dL/db = Σ dL/dy (other axes)"""
 
     save_output = True
 

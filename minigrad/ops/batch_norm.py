@@ -31,7 +31,7 @@ from minigrad.tensor import Tensor
 
 
 class BatchNormalize(Function):
-    """z = f(γ (x − μ)/σ + β) per channel;  dL/dx = (γ/σ)(g − mean g − x̂·mean(g x̂)), g = dL/dz·f'(z)"""
+    """z = f(γ x̂ + β), x̂ = (x − μ)/σ;  dL/dx = (γ/σ)(g − mean g − x̂·mean(g x̂)), g = dL/dz·f'(z)"""
 
     save_inputs = True
     save_output = True
