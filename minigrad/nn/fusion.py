@@ -8,15 +8,16 @@ activation right after it.
 
 Run separately, a GPU launches the layer's own kernels, then the activation's forward
 kernel, and in backward the activation's mask kernel before the layer's (a BatchNorm in
-training: two reductions and ~8 elementwise kernels forward, four reductions backward,
+training: two reductions and ~9 elementwise kernels forward, four reductions backward,
 plus the activation's two). Fused, the activation is the last step of the layer's kernel
 and its derivative, f'(z) read off the output, the first step of the layer's backward
 kernel (kernels/epilogue.py). The values are the layer's and the activation's formulas
-unchanged; the intermediate tensor is never materialised, and nothing else can tell:
-minigrad's modules have no forward hooks, and only the exact classes below, with the
-``forward`` of their class, are fused (a subclass or a module whose ``forward`` was
-replaced runs as written). A leaky ReLU with a negative slope is not fused: its
-derivative cannot be read off the output's sign.
+unchanged (to rounding); the intermediate tensor is never materialised, and only the
+graph shows the difference (one node where there were two): minigrad's modules have no
+forward hooks, and only the exact classes below, with the ``forward`` of their class,
+are fused (a subclass or a module whose ``forward`` was replaced runs as written). A
+leaky ReLU with a negative slope is not fused: its derivative cannot be read off the
+output's sign.
 
 Linear layers are not fused: they are where the lecture draws and traces graphs op by op
 (docs/walkthroughs: an MLP's Linear, Tanh, Linear), and the DCGAN's only Linear has no
