@@ -11,13 +11,13 @@ layer's weight and bias and f an activation (kernels/epilogue.py):
                dx = gamma s (g - dbeta / m - x_hat dgamma / m)
 
 (Ioffe & Szegedy's dx = (g_hat - mean g_hat - x_hat mean(g_hat x_hat)) / sigma with
-g_hat = gamma g). As array expressions the forward is two reductions and about eight
+g_hat = gamma g). As array expressions the forward is two reductions and about nine
 elementwise launches, the backward four reductions and as many elementwise launches, and
 the activation two more; here **one thread block per channel** sums over the channel's
 m values, folds the partial sums in shared memory, and then, knowing the channel's
 statistics, makes a second pass that writes the outputs. No other block needs them, so
-the whole layer is one launch each way. At the DCGAN's sizes (32-128 channels of 3,000 -
-13,000 values) a launch costs more than the work; a layer with very many values per
+the whole layer is one launch each way. At the DCGAN's sizes (128-256 channels of 3,000 -
+13,000 values at batch 64) a launch costs more than the work; a layer with very many values per
 channel would rather split each channel over blocks and pay a second launch.
 
 The variance is summed around a shift, the channel's first value x0 (exact algebra that
