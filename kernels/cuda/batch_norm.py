@@ -17,9 +17,10 @@ the activation two more; here **one thread block per channel** sums over the cha
 m values, folds the partial sums in shared memory, and then, knowing the channel's
 statistics, makes a second pass that writes the outputs. No other block needs them, so
 the whole layer is one launch each way. At the DCGAN's sizes (128-256 channels of 3,000 -
-13,000 values at batch 64) each layer moves a few megabytes, about what one launch from
-Python costs in time (unmeasured on a GPU so far); a layer with very many values per
-channel would rather split each channel over blocks and pay a second launch.
+13,000 values at batch 64) a layer moves a few megabytes, microseconds of memory
+traffic, so one block per channel should cost about a launch's fixed overhead (not yet
+measured on a GPU); a layer with very many values per channel would rather split each
+channel over blocks and pay a second launch.
 
 The variance is summed around a shift, the channel's first value x0 (exact algebra that
 avoids the cancellation of sum x^2 - (sum x)^2 / m when the mean is large against the
