@@ -43,6 +43,12 @@ REQUIRED: tuple[str, ...] = (
     "leaky_relu_backward",  # (grad_y, x, slope) -> grad_y * (1 if x > 0 else slope)
     "sigmoid",  # (x) -> 1 / (1 + exp(-x)), overflow-safe
     "tanh",  # (x) -> tanh(x)
+    # fused layer + activation (f: "identity", "relu", "leaky_relu", "tanh", "sigmoid";
+    # kernels/epilogue.py), one launch each on a GPU
+    "bias_activation",  # (y, bias, axis, f, slope) -> f(y + bias along axis)
+    "bias_activation_backward",  # (grad_z, z, axis, f, slope) -> (grad_z * f'(z), its sum = dbias)
+    "batch_norm_forward",  # (x, weight, bias, eps, f, slope) -> (z, mean, var, stats)
+    "batch_norm_backward",  # (grad_z, z, x, stats, weight, f, slope) -> (dx, dweight, dbias)
     # reductions
     "sum",  # (x, axis, keepdims) -> sum
     "max",  # (x, axis, keepdims) -> max

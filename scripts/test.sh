@@ -10,4 +10,5 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 cd "$(dirname "$0")/.."
 python -m pytest -q -m "not slow" "$@"
 NUMBA_ENABLE_CUDASIM=1 python -m pytest -q -m "not slow" \
-  tests/test_cuda_*.py tests/test_kernels.py tests/test_kernels_pointwise.py
+  tests/test_cuda_*.py tests/test_kernels.py tests/test_kernels_pointwise.py \
+  tests/test_kernels_fused.py tests/test_fused_layers.py

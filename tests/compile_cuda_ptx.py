@@ -78,8 +78,17 @@ def kernel_jobs() -> list[tuple]:
             (adam._adam_kernel, (a1, a1, a1, a1, *[f64] * 6)),
             (adam._adam_many_kernel, (*[nt.UniTuple(a1, 3)] * 4, *[f64] * 6)),
             (
-                batch_norm._channel_sums_kernel(S.reduce_threads),
-                (a3, a3, a1, _array(dt, 2), _array(f64, 3), _array(nt.int32, 1), nt.boolean),
+                batch_norm._forward_kernel(S.reduce_threads),
+                (a3, a1, a1, f64, i64, f64, a3, _array(dt, 2), _array(f64, 2)),
+            ),
+            (
+                batch_norm._backward_kernel(S.reduce_threads),
+                (a3, a3, a3, _array(f64, 2), a1, i64, f64, a3, _array(dt, 2)),
+            ),
+            (activations._bias_activation_kernel, (a3, a1, i64, dt, a3)),
+            (
+                activations._bias_activation_backward_kernel(S.reduce_threads),
+                (a3, a3, i64, dt, a3, a1),
             ),
             (philox._philox_fill, (a1, nt.uint64, nt.uint64, nt.uint64, nt.boolean, nt.boolean)),
         ]

@@ -2,11 +2,11 @@
 
 Every name in :data:`kernels.REQUIRED` is defined here, each in the module of its idea:
 ``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle),
-``pool``, ``activations``, ``reduce``, ``pairwise`` (minibatch discrimination), ``adam``
-and ``random``. The Numba kernels are compiled on first use and cached on disk
-(``cache=True``), so a second process loads them instead of compiling again. Importing
-the backend also sizes numpy's BLAS thread pool to the idle cores (``threads.py``;
-``MINIGRAD_BLAS_THREADS`` overrides).
+``pool``, ``activations``, ``batch_norm``, ``reduce``, ``pairwise`` (minibatch
+discrimination), ``adam`` and ``random``. The Numba kernels are compiled on first use and
+cached on disk (``cache=True``), so a second process loads them instead of compiling
+again. Importing the backend also sizes numpy's BLAS thread pool to the idle cores
+(``threads.py``; ``MINIGRAD_BLAS_THREADS`` overrides).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.cpu.activations import (
+    bias_activation,
+    bias_activation_backward,
     leaky_relu,
     leaky_relu_backward,
     relu,
@@ -22,6 +24,7 @@ from kernels.cpu.activations import (
     tanh,
 )
 from kernels.cpu.adam import adam_update
+from kernels.cpu.batch_norm import batch_norm_backward, batch_norm_forward
 from kernels.cpu.conv import conv2d_forward, conv2d_input_grad, conv2d_weight_grad
 from kernels.cpu.gemm import matmul
 from kernels.cpu.pairwise import pairwise_l1_closeness, pairwise_l1_closeness_backward
@@ -71,6 +74,10 @@ __all__ = [
     "leaky_relu_backward",
     "sigmoid",
     "tanh",
+    "bias_activation",
+    "bias_activation_backward",
+    "batch_norm_forward",
+    "batch_norm_backward",
     "sum",
     "max",
     "argmax",

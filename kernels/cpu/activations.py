@@ -6,6 +6,8 @@
     leaky_relu_backward(g, x, a)  = g if x > 0 else a * g
     sigmoid(x)                    = 1 / (1 + exp(-x))
     tanh(x)                       = (exp(x) - exp(-x)) / (exp(x) + exp(-x))
+    bias_activation(y, b, f)      = f(y + b)             (b along one axis; f: kernels/epilogue.py)
+    bias_activation_backward      = (dL/dz * f'(z), its sum over all but that axis = dL/db)
 
 Where numpy needs several passes and temporaries (a mask, a product, a select) a
 Numba kernel does one pass (leaky_relu and its backward: 15x faster than ``np.where``).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from kernels import epilogue
 from kernels.geometry import check_float_array, check_same_dtype
 
 
@@ -115,3 +118,98 @@ def tanh(x: np.ndarray) -> np.ndarray:
     """``tanh(x)``, saturating to +-1 without overflow."""
     check_float_array(x, "x")
     return np.tanh(x)
+
+
+# bias + activation, fused ---------------------------------------------------------------
+
+_activate = numba.njit(cache=True)(epilogue.activate)
+_derivative = numba.njit(cache=True)(epilogue.derivative_from_output)
+#: Numba's fastmath flags for the fused kernels' float64 sums: reassociation lets LLVM
+#: vectorise them (the DCGAN's bias gradient 9.5 ms -> 1.0 ms, BatchNorm forward 12 -> 5 ms,
+#: measured); no "nnan"/"ninf", so NaN and inf propagate as without it.
+SUMS = {"reassoc", "contract"}
+
+
+@numba.njit(cache=True)
+def _bias_activation_kernel(y, bias, code, slope, z):
+    # y, z: (outer, C, inner); bias: (C,). The sum in y's dtype, as numpy's y + b would.
+    outer, channels, inner = y.shape
+    for n in range(outer):
+        for c in range(channels):
+            b = bias[c]
+            for i in range(inner):
+                z[n, c, i] = _activate(y[n, c, i] + b, code, slope)
+
+
+@numba.njit(cache=True, fastmath=SUMS)
+def _bias_activation_backward_kernel(grad_z, z, code, slope, grad_v, grad_bias):
+    # One pass: the pre-activation gradient and, summed as it goes, the bias gradient.
+    outer, channels, inner = z.shape
+    totals = np.zeros(channels)
+    for n in range(outer):
+        for c in range(channels):
+            total = 0.0
+            for i in range(inner):
+                g = grad_z[n, c, i] * _derivative(z[n, c, i], code, slope)
+                grad_v[n, c, i] = g
+                total += grad_v[n, c, i]
+            totals[c] += total
+    for c in range(channels):
+        grad_bias[c] = totals[c]
+
+
+def _channels_view(array: np.ndarray, axis: int) -> np.ndarray:
+    """``array`` as (outer, C, inner) around ``axis``, contiguous."""
+    shape = array.shape
+    outer = int(np.prod(shape[:axis], dtype=np.int64))
+    return np.ascontiguousarray(array).reshape(outer, shape[axis], -1)
+
+
+def _check_bias(y: np.ndarray, bias: np.ndarray, axis: int) -> None:
+    check_float_array(y, "y")
+    if not 0 <= axis < y.ndim:
+        raise ValueError(f"axis must index one of y's {y.ndim} dims, got {axis}")
+    if bias.shape != (y.shape[axis],) or bias.dtype != y.dtype:
+        raise ValueError(
+            f"bias must be ({y.shape[axis]},) {y.dtype} like y's axis {axis}, "
+            f"got {tuple(bias.shape)} {bias.dtype}"
+        )
+
+
+def bias_activation(
+    y: np.ndarray, bias: np.ndarray, axis: int, activation: str, negative_slope: float = 0.0
+) -> np.ndarray:
+    """``z = f(y + b)`` with ``b`` broadcast along ``axis`` (kernels/epilogue.py's f).
+
+    ReLU and leaky ReLU are one kernel pass; tanh and sigmoid add the bias with numpy and
+    reuse :func:`tanh` / :func:`sigmoid` above, whose SIMD exp/tanh beat Numba's libm calls.
+    """
+    code = epilogue.activation_code(activation, negative_slope)
+    _check_bias(y, bias, axis)
+    if code in (epilogue.TANH, epilogue.SIGMOID):
+        shape = [1] * y.ndim
+        shape[axis] = -1
+        v = y + bias.reshape(shape)
+        return tanh(v) if code == epilogue.TANH else sigmoid(v)
+    y3 = _channels_view(y, axis)
+    z = np.empty_like(y3)
+    _bias_activation_kernel(y3, bias, code, y.dtype.type(negative_slope), z)
+    return z.reshape(y.shape)
+
+
+def bias_activation_backward(
+    grad_z: np.ndarray, z: np.ndarray, axis: int, activation: str, negative_slope: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(g, db)`` for ``z = f(y + b)``: ``g = dL/dz * f'(z)`` (dL/dy, y's shape) and
+    ``db = sum of g`` over every axis but ``axis``, in one pass."""
+    code = epilogue.activation_code(activation, negative_slope)
+    _check_pair(grad_z, z)
+    if not 0 <= axis < z.ndim:
+        raise ValueError(f"axis must index one of z's {z.ndim} dims, got {axis}")
+    z3 = _channels_view(z, axis)
+    grad_v = np.empty_like(z3)
+    grad_bias = np.empty(z3.shape[1], dtype=z.dtype)
+    _bias_activation_backward_kernel(
+        _channels_view(grad_z, axis), z3, code, z.dtype.type(negative_slope), grad_v, grad_bias
+    )
+    return grad_v.reshape(z.shape), grad_bias

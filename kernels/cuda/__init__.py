@@ -11,10 +11,8 @@ One visible switch: :data:`kernels.cuda.gemm.GEMM` (from ``MINIGRAD_CUDA_GEMM``,
 ``"cublas"`` or ``"numba"``) picks the GEMM behind :func:`matmul` and the convolutions.
 Launch sizes live in :data:`kernels.cuda.runtime.sizes`.
 
-Beyond the contract (kernels.REQUIRED), fused kernels that minigrad may call when a
-backend has them: ``adam_update_many`` (all of an optimizer's tensors in one launch) and
-``batch_norm_statistics`` / ``batch_norm_backward_means`` (a BatchNorm layer's
-per-channel reductions in one launch each).
+Beyond the contract (kernels.REQUIRED), a fused kernel that minigrad calls when a
+backend has it: ``adam_update_many`` (all of an optimizer's tensors in one launch).
 
 Importing this module without CuPy or a GPU (and without the simulator) raises a
 RuntimeError naming the missing piece and the install hint ``pip install minigrad[cuda]``.
@@ -25,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.cuda.activations import (
+    bias_activation,
+    bias_activation_backward,
     leaky_relu,
     leaky_relu_backward,
     relu,
@@ -33,7 +33,7 @@ from kernels.cuda.activations import (
     tanh,
 )
 from kernels.cuda.adam import adam_update, adam_update_many
-from kernels.cuda.batch_norm import batch_norm_backward_means, batch_norm_statistics
+from kernels.cuda.batch_norm import batch_norm_backward, batch_norm_forward
 from kernels.cuda.conv import (
     col2im,
     conv2d_forward,
@@ -109,6 +109,8 @@ __all__ = [
     "leaky_relu_backward",
     "sigmoid",
     "tanh",
+    "bias_activation",
+    "bias_activation_backward",
     "sum",
     "max",
     "argmax",
@@ -116,8 +118,8 @@ __all__ = [
     "pairwise_l1_closeness_backward",
     "adam_update",
     "adam_update_many",
-    "batch_norm_statistics",
-    "batch_norm_backward_means",
+    "batch_norm_forward",
+    "batch_norm_backward",
     "make_rng",
     "rng_state",
     "set_rng_state",

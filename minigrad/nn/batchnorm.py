@@ -76,6 +76,12 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.forward_activation(x, None)
+
+    def forward_activation(
+        self, x: Tensor, activation: str | None, negative_slope: float = 0.0
+    ) -> Tensor:
+        """f(forward(x)); in training one fused node with f (minigrad/nn/fusion.py)."""
         if x.ndim not in self._accepted_ndims or x.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}) expects input of shape "
@@ -88,15 +94,17 @@ class _BatchNorm(Module):
                 factor = 1.0 / float(self.num_batches_tracked.item())
         # Without running statistics there is nothing to use in eval: use the batch's.
         use_batch_stats = self.training or not self.track_running_stats
-        return F.batch_norm(
+        return F.batch_norm_activation(
             x,
             self.running_mean,
             self.running_var,
             self.weight,
             self.bias,
-            training=use_batch_stats,
-            momentum=factor,
-            eps=self.eps,
+            use_batch_stats,
+            factor,
+            self.eps,
+            activation,
+            negative_slope,
         )
 
     def extra_repr(self) -> str:

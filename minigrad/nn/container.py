@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from minigrad.nn.fusion import fused_forward
 from minigrad.nn.module import Module
 
 
@@ -57,6 +58,9 @@ class _IndexedModules(Module):
 class Sequential(_IndexedModules):
     """Chains modules: forward(x) = m_n(...m_2(m_1(x))).
 
+    A BatchNorm, Conv2d or ConvTranspose2d followed by ReLU, LeakyReLU, Tanh or Sigmoid
+    runs as one fused op with the same values (minigrad/nn/fusion.py).
+
     Built from modules in order, ``Sequential(Linear(2, 3), ReLU())``, or from a dict of
     name -> module, whose names become the state_dict prefixes.
     """
@@ -76,8 +80,20 @@ class Sequential(_IndexedModules):
         return self._modules[self._index(index)]
 
     def forward(self, x: Any) -> Any:
-        for module in self:
-            x = module(x)
+        # A layer and the activation after it run as one fused op where that gives the
+        # same values with fewer kernels (minigrad/nn/fusion.py); all else one by one.
+        modules = list(self)
+        index = 0
+        while index < len(modules):
+            fused = None
+            if index + 1 < len(modules):
+                fused = fused_forward(modules[index], modules[index + 1])
+            if fused is not None:
+                x = fused(x)
+                index += 2
+            else:
+                x = modules[index](x)
+                index += 1
         return x
 
 

@@ -17,6 +17,7 @@ from minigrad.nn import init
 from minigrad.nn.arguments import float_dtype, int_pair, positive_int
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
+from minigrad.ops.activation import bias_activation
 from minigrad.tensor import Tensor
 
 
@@ -106,6 +107,12 @@ class Conv2d(_ConvNd):
         self._check_input(x)
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 
+    def forward_activation(self, x: Tensor, activation: str, negative_slope: float = 0.0) -> Tensor:
+        """f(forward(x)) with the bias and f as one fused node (minigrad/nn/fusion.py)."""
+        self._check_input(x)
+        y = F.conv2d(x, self.weight, None, stride=self.stride, padding=self.padding)
+        return bias_activation(y, self.bias, 1, activation, negative_slope)
+
 
 class ConvTranspose2d(_ConvNd):
     """The input-gradient of Conv2d used as a layer: each input pixel scatters w[c] * x[n, c].
@@ -142,3 +149,16 @@ class ConvTranspose2d(_ConvNd):
             padding=self.padding,
             output_padding=self.output_padding,
         )
+
+    def forward_activation(self, x: Tensor, activation: str, negative_slope: float = 0.0) -> Tensor:
+        """f(forward(x)) with the bias and f as one fused node (minigrad/nn/fusion.py)."""
+        self._check_input(x)
+        y = F.conv_transpose2d(
+            x,
+            self.weight,
+            None,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding,
+        )
+        return bias_activation(y, self.bias, 1, activation, negative_slope)

@@ -278,9 +278,30 @@ def batch_norm(
     move by ``momentum`` toward the batch's mean and unbiased variance. Eval: the running
     estimates are used.
     """
+    return batch_norm_activation(
+        x, running_mean, running_var, weight, bias, training, momentum, eps, None
+    )
+
+
+def batch_norm_activation(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    activation: str | None,
+    negative_slope: float = 0.0,
+) -> Tensor:
+    """z = f(batch_norm(x, ...)): :func:`batch_norm` followed by the activation f (None,
+    "relu", "leaky_relu", "tanh", "sigmoid"; minigrad/nn/fusion.py calls it for a
+    BatchNorm layer followed by one). In training, normalisation, affine map and f are one
+    fused node (minigrad/ops/batch_norm.py); in eval f follows the affine map.
+    """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
-    axes = (0, *range(2, x.ndim))
     stat_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
         count = x.numel() // x.shape[1]
@@ -289,23 +310,42 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, "
                 f"got input shape {x.shape}"
             )
-        # One Function with the classic backward formula (minigrad/ops/batch_norm.py).
-        y, mean, variance = normalize_batch(x, axes, eps)
+        if (weight is None) != (bias is None):  # the fused node takes both or neither
+            like = weight if bias is None else bias
+            weight = weight if weight is not None else x.new_ones(like.shape)
+            bias = bias if bias is not None else x.new_zeros(like.shape)
+        y, mean, variance = normalize_batch(x, weight, bias, eps, activation, negative_slope)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                unbiased = variance.reshape(-1) * (count / (count - 1))
-                running_mean.mul_(1 - momentum).add_(mean.reshape(-1), alpha=momentum)
+                unbiased = variance * (count / (count - 1))
+                running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
                 running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
-        centred = x - running_mean.reshape(stat_shape)
-        y = centred / (running_var.reshape(stat_shape) + eps).sqrt()
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+    centred = x - running_mean.reshape(stat_shape)
+    y = centred / (running_var.reshape(stat_shape) + eps).sqrt()
+    return _activation(_affine(y, weight, bias, stat_shape), activation, negative_slope)
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    """y · γ + β with per-channel γ, β reshaped to ``shape`` (either may be None)."""
     if weight is not None:
-        y = y * weight.reshape(stat_shape)
+        y = y * weight.reshape(shape)
     if bias is not None:
-        y = y + bias.reshape(stat_shape)
+        y = y + bias.reshape(shape)
     return y
+
+
+def _activation(y: Tensor, name: str | None, negative_slope: float) -> Tensor:
+    """The activation ``name`` applied by its own op (the unfused path)."""
+    if name is None:
+        return y
+    if name == "leaky_relu":
+        return activation.leaky_relu(y, negative_slope)
+    return {"relu": activation.relu, "tanh": activation.tanh, "sigmoid": activation.sigmoid}[
+        name
+    ](y)
 
 
 __all__ = [
