@@ -86,9 +86,12 @@ def conv2d_input_grad_chunks(
 ) -> np.ndarray:
     """``dx = col2im(W.T @ dY_m)`` per chunk: conv_transpose2d of ``grad_y`` by ``w``.
 
-    With stride 1 it is a plain conv instead (:func:`input_grad_as_conv`).
+    With stride 1 and ``O <= 2*C`` it is a plain conv instead (:func:`input_grad_as_conv`):
+    that conv's im2col has ``O/C`` times the rows of this col2im, so with few input
+    channels (the MNIST CNN's conv 1->32: 32x) it would copy far more than it saves.
     """
-    if step == (1, 1) and pad[0] < kernel[0] and pad[1] < kernel[1]:
+    flippable = step == (1, 1) and pad[0] < kernel[0] and pad[1] < kernel[1]
+    if flippable and w.shape[0] <= 2 * w.shape[1]:
         return input_grad_as_conv(grad_y, w, kernel, pad, x_shape[2:])
     layout = StridedPlanes(kernel, step, pad, out_hw)
     out_channels, rows = w.shape[0], x_shape[1] * kernel[0] * kernel[1]

@@ -1,11 +1,14 @@
-"""The CPU's fast convolution routes against its plain batch-last im2col reference.
+"""The CPU's fast paths against the plain kernels they stand in for.
 
+Convolution:
 ``kernels/cpu/conv.py`` sends layers with large output planes through ``conv_chunks.py``
 (stride 1: wide rows, and the input gradient as a flipped forward conv; other strides:
 strided planes with col2im). Every case here runs the chunked functions directly, with
 chunks small enough that the batch is split unevenly, and compares them with the
 ``*_batch_last`` reference and with naive loops; the float64 gradient check runs through
 autograd on planes large enough for the public functions to pick the chunked route.
+
+Max pooling: the kernel for NaN-free inputs against the careful one (NaN wins).
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import pytest
 from test_kernels import (
     CONV_CASES,
     CONV_IDS,
+    POOL_CASES,
+    POOL_IDS,
     reference_conv,
     reference_input_grad,
     reference_weight_grad,
 )
 
 import minigrad as mg
-from kernels.cpu import conv, conv_chunks
+from kernels.cpu import conv, conv_chunks, pool
 from kernels.geometry import conv2d_args
 from minigrad.gradcheck import gradcheck
 from minigrad.nn import functional as F
@@ -107,3 +112,29 @@ def test_conv_gradients_on_the_chunked_route_match_finite_differences(stride, pa
     w = mg.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
     assert conv.chunked(F.conv2d(x, w, stride=stride, padding=padding).shape[2:])
     assert gradcheck(lambda a, b: F.conv2d(a, b, stride=stride, padding=padding), (x, w))
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
+def test_max_pool_without_nan_matches_the_careful_kernel_ties_included(case):
+    n, c, hw, kernel_hw, stride, padding = case
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, (n, c, *hw)).astype(np.float32)  # many ties
+    x[0, 0, 0, 0] = -np.inf
+    out_hw = conv2d_args(x, np.zeros((1, c, *kernel_hw), np.float32), stride, padding)[3]
+    results = []
+    for kernel in (pool._max_pool_kernel, pool._max_pool_no_nan_kernel):
+        y = np.empty((n, c, *out_hw), np.float32)
+        argmax = np.empty(y.shape, np.int64)
+        kernel(x, *kernel_hw, *stride, *padding, y, argmax)
+        results.append((y, argmax))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    y, argmax = pool.max_pool2d(x, kernel_hw, stride, padding)
+    np.testing.assert_array_equal(argmax, results[0][1])
+
+
+def test_max_pool_takes_the_careful_kernel_when_there_is_a_nan():
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    x[0, 0, 1, 0], x[0, 0, 0, 1] = 5.0, np.nan
+    y, argmax = pool.max_pool2d(x, 2, 2, 0)
+    assert np.isnan(y[0, 0, 0, 0]) and argmax[0, 0, 0, 0] == 1
