@@ -2,10 +2,9 @@
 
 Convolution:
 ``kernels/cpu/conv.py`` sends layers with large output planes through ``conv_chunks.py``
-(stride 1: wide rows, and the input gradient as a flipped forward conv; other strides:
-strided planes with col2im). Every case here runs the chunked functions directly, with
-chunks small enough that the batch is split unevenly, and compares them with the
-``*_batch_last`` reference and with naive loops; the float64 gradient check runs through
+(stride 1: wide rows; other strides: strided planes). Every case here runs the chunked
+functions directly, with chunks small enough that the batch is split unevenly, against the
+``*_batch_last`` reference and naive loops; the float64 gradient check runs through
 autograd on planes large enough for the public functions to pick the chunked route.
 
 Max pooling: the kernel for NaN-free inputs against the careful one (NaN wins).
@@ -32,7 +31,7 @@ from minigrad.gradcheck import gradcheck
 from minigrad.nn import functional as F
 
 # Beside test_kernels' cases: the MNIST CNN's layers and DCGAN's 4x4 stride 2, shrunk;
-# stride 1 with padding at and beyond kernel - 1 (the flipped-conv input gradient's limit).
+# stride 1 with padding at and beyond kernel - 1.
 ROUTE_CASES = CONV_CASES + [
     (5, 3, 4, (12, 12), (3, 3), (1, 1), (0, 0)),
     (5, 1, 6, (12, 12), (3, 3), (1, 1), (0, 0)),

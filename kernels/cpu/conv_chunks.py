@@ -16,8 +16,7 @@ went to memory and back; a chunk of a few MB is read by the GEMM while still cac
 and the buffers are reused chunk after chunk, so the peak memory falls too.
 
 The layout of a chunk (``P`` and the copies) is a stride-1 :class:`WideRows` where it
-applies (long contiguous copies) and :class:`StridedPlanes` otherwise; with stride 1 the
-input gradient is itself computed as a forward conv (:func:`input_grad_as_conv`). ``conv.py``
+applies (long contiguous copies) and :class:`StridedPlanes` otherwise. ``conv.py``
 sends layers with large output planes here; its batch-last version stays the plain
 reference that the tests compare this one against.
 """
@@ -84,16 +83,8 @@ def conv2d_input_grad_chunks(
     pad: Pair,
     out_hw: Pair,
 ) -> np.ndarray:
-    """``dx = col2im(W.T @ dY_m)`` per chunk: conv_transpose2d of ``grad_y`` by ``w``.
-
-    With stride 1 and ``O <= 2*C`` it is a plain conv instead (:func:`input_grad_as_conv`):
-    that conv's im2col has ``O/C`` times the rows of this col2im, so with few input
-    channels (the MNIST CNN's conv 1->32: 32x) it would copy far more than it saves.
-    """
-    flippable = step == (1, 1) and pad[0] < kernel[0] and pad[1] < kernel[1]
-    if flippable and w.shape[0] <= 2 * w.shape[1]:
-        return input_grad_as_conv(grad_y, w, kernel, pad, x_shape[2:])
-    layout = StridedPlanes(kernel, step, pad, out_hw)
+    """``dx = col2im(W.T @ dY_m)`` per chunk: conv_transpose2d of ``grad_y`` by ``w``."""
+    layout = chunk_layout(x_shape, kernel, step, pad, out_hw, grad_y.dtype)
     out_channels, rows = w.shape[0], x_shape[1] * kernel[0] * kernel[1]
     weights_t = w.reshape(out_channels, rows).T
     per_chunk = images_per_chunk(x_shape[0], rows * layout.plane * grad_y.itemsize)
@@ -106,22 +97,6 @@ def conv2d_input_grad_chunks(
         np.matmul(weights_t, grad_m, out=grad_cols)
         layout.add_back(grad_cols, dx, n0, m)
     return dx
-
-
-def input_grad_as_conv(
-    grad_y: np.ndarray, w: np.ndarray, kernel: Pair, pad: Pair, input_hw: Pair
-) -> np.ndarray:
-    """Stride 1: ``dx = conv2d(grad_y padded by k-1-p, w flipped in space, in/out swapped)``.
-
-    Each pixel ``x[h, w]`` fed the outputs ``y[h + p - i, w + p - j]`` through tap
-    ``(i, j)``, so its gradient gathers them back: a correlation of ``grad_y`` with the
-    kernel turned by 180 degrees. As a forward conv its GEMM is
-    ``(C, O*kh*kw) @ (O*kh*kw, ...)``, a small result over a long reduction, which BLAS
-    ran faster than the ``(C*kh*kw, O) @ (O, ...)`` of col2im's route, and no col2im.
-    """
-    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    full_pad = (kernel[0] - 1 - pad[0], kernel[1] - 1 - pad[1])
-    return conv2d_forward_chunks(grad_y, flipped, kernel, (1, 1), full_pad, tuple(input_hw))
 
 
 def conv2d_weight_grad_chunks(

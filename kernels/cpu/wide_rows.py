@@ -11,13 +11,14 @@ With stride 1, the window tap ``(i, j)`` of output pixel ``(oh, ow)`` reads
 The ``Wp - OW`` extra entries per row (``ow >= OW``) wrap into the next image row and
 are garbage; the GEMM computes them too (``Wp / OW`` more work: 26/24 for a 3x3 kernel
 on the MNIST CNN's 26 px layer) and :meth:`WideRows.to_images` skips them. In the
-weight gradient, ``grad_y`` is laid out the same way with zeros in those entries, so
-they add nothing to ``dW = dY @ X.T``. Each copy is then one numpy call over runs of
-hundreds of numbers, instead of one per output row.
+gradients, ``grad_y`` is laid out the same way with zeros in those entries, so they add
+nothing to ``dW = dY @ X.T`` and nothing where col2im adds the input gradient's runs
+back. Each copy or add then moves runs of hundreds of numbers, not one output row.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -25,8 +26,28 @@ from kernels.cpu.plane_patches import empty_chunk
 from kernels.geometry import Pair
 
 
+@numba.njit(cache=True)
+def _add_back_kernel(taps, padded_width, planes):
+    """``planes[n, c, i*Wp + j + t] += taps[c, i, j, n, t]``, each ``(n, c)`` plane zeroed first.
+
+    ``planes`` is ``(m, C, Hp*Wp)``: one flat padded image plane per row, small enough
+    to stay in cache while all ``kh*kw`` runs are added into it.
+    """
+    channels, kh, kw, n_images, run = taps.shape
+    for n in range(n_images):
+        for c in range(channels):
+            plane = planes[n, c]
+            plane[:] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    source = taps[c, i, j, n]
+                    offset = i * padded_width + j
+                    for t in range(run):
+                        plane[offset + t] += source[t]
+
+
 class WideRows:
-    """Columns and output rows of one stride-1 conv, ``m`` images at a time."""
+    """im2col, col2im and output rows of one stride-1 conv, ``m`` images at a time."""
 
     def __init__(
         self, x_shape: tuple[int, ...], kernel: Pair, pad: Pair, out_hw: Pair, dtype
@@ -84,3 +105,18 @@ class WideRows:
     def to_images(self, product: np.ndarray, y: np.ndarray, n0: int, m: int) -> None:
         """Write the GEMM's ``(O, m*plane)`` into ``y[n0 : n0 + m]``, skipping extra entries."""
         y[n0 : n0 + m] = self._wide_view(product, m)
+
+    def add_back(self, grad_cols: np.ndarray, dx: np.ndarray, n0: int, m: int) -> None:
+        """col2im: overwrite ``dx[n0 : n0 + m]`` with every tap's run added back onto its pixels.
+
+        The wide rows' extra entries of ``grad_cols`` are zero when ``grad_y`` came through
+        :meth:`grad_columns`, so the pixels they wrap onto get nothing from them.
+        """
+        unpadded = self.pad == (0, 0)
+        x_pad = dx[n0 : n0 + m] if unpadded else self._padded(m)  # dx is C-contiguous
+        flat = x_pad.reshape(m, self.channels, -1)
+        taps = grad_cols.reshape(self.channels, *self.kernel, m, self.plane)
+        _add_back_kernel(taps, self.padded_hw[1], flat)
+        if not unpadded:
+            (ph, pw), (h, w) = self.pad, self.in_hw
+            dx[n0 : n0 + m] = x_pad[:, :, ph : ph + h, pw : pw + w]
