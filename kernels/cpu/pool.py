@@ -83,18 +83,20 @@ def _max_pool_no_nan_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
 
 
 @numba.njit(cache=True)
-def _max_pool_backward_kernel(grad_y, argmax, grad_x):
+def _max_pool_backward_kernel(grad_y, argmax, grad_planes):
+    """``grad_planes[n, c, argmax] += grad_y``, with ``grad_planes`` ``(N, C, H*W)``: the flat
+    index is used as it is (a division per pixel into ``(h, w)`` cost more than the add)."""
     n_images, channels, out_h, out_w = grad_y.shape
-    width = grad_x.shape[3]
-    plane_size = grad_x.shape[2] * width
+    plane_size = grad_planes.shape[2]
     for n in range(n_images):
         for c in range(channels):
+            plane = grad_planes[n, c]
             for oh in range(out_h):
                 for ow in range(out_w):
                     index = argmax[n, c, oh, ow]
                     if index < 0 or index >= plane_size:
                         raise IndexError("argmax holds an index outside the input's H*W plane")
-                    grad_x[n, c, index // width, index % width] += grad_y[n, c, oh, ow]
+                    plane[index] += grad_y[n, c, oh, ow]
 
 
 @numba.njit(cache=True)
@@ -168,9 +170,11 @@ def max_pool2d_backward(grad_y: np.ndarray, argmax: np.ndarray, input_hw: Pair) 
             f"got {argmax.dtype} of shape {tuple(argmax.shape)}"
         )
     height, width = pair(input_hw, "input_hw", 1)
-    grad_x = np.zeros((*grad_y.shape[:2], height, width), dtype=grad_y.dtype)
-    _max_pool_backward_kernel(np.ascontiguousarray(grad_y), np.ascontiguousarray(argmax), grad_x)
-    return grad_x
+    grad_planes = np.zeros((*grad_y.shape[:2], height * width), dtype=grad_y.dtype)
+    _max_pool_backward_kernel(
+        np.ascontiguousarray(grad_y), np.ascontiguousarray(argmax), grad_planes
+    )
+    return grad_planes.reshape(*grad_y.shape[:2], height, width)
 
 
 def avg_pool2d(
