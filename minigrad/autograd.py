@@ -109,12 +109,12 @@ class Function:
         # no helper calls on the common path (it cost ~2x PyTorch's per-op time before).
         device = inputs[0].device if inputs else None
         arrays = []
-        needs_any = False
+        needs = []
         for tensor in inputs:
             if tensor.device is not device:
                 device = _check_same_device(inputs, cls.__name__)  # raises if they differ
             arrays.append(tensor._data)
-            needs_any = needs_any or tensor._requires_grad
+            needs.append(tensor._requires_grad)
         if device is None:
             device = _check_same_device(inputs, cls.__name__)
         ctx = cls()
@@ -123,14 +123,14 @@ class Function:
             backend = _backends[device] = get_backend(device)
         ctx.backend = backend  # forward reads ``self.backend.xp`` and kernels
         output_array = ctx.forward(*arrays, **options)
-        requires_grad = needs_any and _state.grad_enabled
+        requires_grad = True in needs and _state.grad_enabled
         output = _Tensor._make(output_array, device, requires_grad)
         if requires_grad:
             ctx.inputs = inputs
-            ctx.needs_input_grad = tuple(t._requires_grad for t in inputs)
+            ctx.needs_input_grad = tuple(needs)
             output.grad_fn = ctx
             if cls.save_inputs:
-                ctx._input_versions = tuple(t._version for t in inputs)
+                ctx._input_versions = tuple([t._version for t in inputs])
             if cls.save_output:
                 ctx._output_ref = weakref.ref(output)
                 ctx._output_version = output._version
