@@ -4,8 +4,8 @@ The same copy as ``patches.py``, for the images ``n0 .. n0 + m`` of an NCHW batc
 
     cols[(c, i, j), n, oh, ow] = x_pad[n0 + n, c, oh*sh + i, ow*sw + j]
 
-but with the batch *outside* the output plane: the runs are output rows (a row of ``OW``
-pixels, a contiguous copy when the stride is 1), not batches of N. The point is what the
+but with the batch *outside* the output plane: the runs are output rows of ``OW`` pixels,
+not batches of N (stride 1 takes the longer runs of ``wide_rows.py``). The point is what the
 GEMM then returns. ``w.reshape(O, C*kh*kw) @ cols`` is ``(O, m, OH, OW)``, so each output
 plane ``y[n, o]`` is already contiguous and batch-first order needs only whole planes
 moved (a copy numpy does at memory speed), where the batch-last matrix of ``patches.py``
