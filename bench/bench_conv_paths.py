@@ -16,12 +16,14 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from bench_steps import LAYERS, PAUSE_S, layer_steps, timed
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_steps, beside this file
+from bench_steps import LAYERS, PAUSE_S, layer_steps, timed  # noqa: E402
 
-from kernels.cpu import conv, conv_chunks
+from kernels.cpu import conv, conv_chunks  # noqa: E402
 
 
 def route(min_plane: int, chunk_bytes: int):
