@@ -1,7 +1,8 @@
 """The CPU backend: numpy arrays, BLAS matrix products and Numba-compiled loops.
 
 Every name in :data:`kernels.REQUIRED` is defined here, each in the module of its idea:
-``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle),
+``gemm`` (matmul), ``patches`` (im2col/col2im), ``conv`` (the convolution triangle; its
+route for large output planes is ``conv_chunks`` with ``wide_rows`` and ``plane_patches``),
 ``pool``, ``activations``, ``batch_norm``, ``reduce``, ``pairwise`` (minibatch
 discrimination), ``adam`` and ``random``. The Numba kernels are compiled on first use and
 cached on disk (``cache=True``), so a second process loads them instead of compiling

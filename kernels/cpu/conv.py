@@ -13,12 +13,25 @@ the im2col/col2im kernels and the batch-first <-> batch-last transposes around t
 
 The DCGAN generator's upsampling layer (conv_transpose2d) is exactly
 :func:`conv2d_input_grad`: the discriminator's backward pass run forwards.
+
+Two routes compute the same three products. The ``*_batch_last`` functions below are the
+plain reference: one im2col of the whole batch, one GEMM. Layers whose output planes
+have at least :data:`CHUNKED_MIN_PLANE` pixels go through ``conv_chunks.py`` instead,
+which keeps every output plane whole and works a few images at a time; there the
+batch-last transposes cost as much as the GEMMs (measured in bench/bench_conv_paths.py),
+while on small planes (7x7 in DCGAN) the batch-last runs of N are the longer ones.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from kernels.cpu.conv_chunks import (
+    conv2d_forward_chunks,
+    conv2d_input_grad_chunks,
+    conv2d_weight_grad_chunks,
+)
+from kernels.cpu.gemm import product_with_transpose
 from kernels.cpu.patches import batch_first, batch_last, col2im_matrix, im2col_matrix
 from kernels.geometry import (
     Pair,
@@ -27,12 +40,31 @@ from kernels.geometry import (
     conv2d_weight_grad_args,
 )
 
+#: Output planes (OH*OW pixels) from which the chunked plane route is taken: the MNIST
+#: CNN's 26x26 and 24x24 and DCGAN's 14x14 layers measured faster there, DCGAN's 7x7
+#: layers slower.
+CHUNKED_MIN_PLANE = 128
+
 
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, stride: int | Pair, padding: int | Pair
 ) -> np.ndarray:
     """``y[n, o, oh, ow] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]``."""
     kernel, step, pad, out_hw = conv2d_args(x, w, stride, padding)
+    if chunked(out_hw):
+        return conv2d_forward_chunks(x, w, kernel, step, pad, out_hw)
+    return conv2d_forward_batch_last(x, w, kernel, step, pad, out_hw)
+
+
+def chunked(out_hw: Pair) -> bool:
+    """Whether a conv with output planes of ``out_hw`` goes through ``conv_chunks.py``."""
+    return out_hw[0] * out_hw[1] >= CHUNKED_MIN_PLANE
+
+
+def conv2d_forward_batch_last(
+    x: np.ndarray, w: np.ndarray, kernel: Pair, step: Pair, pad: Pair, out_hw: Pair
+) -> np.ndarray:
+    """The reference forward, ``Y = W @ im2col(x)`` over the whole batch (arguments checked)."""
     out_channels = w.shape[0]
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     product = w.reshape(out_channels, -1) @ cols
@@ -52,10 +84,24 @@ def conv2d_input_grad(
     (conv_transpose2d's ``output_padding`` is chosen through it).
     """
     in_hw, kernel, step, pad, out_hw = conv2d_input_grad_args(grad_y, w, input_hw, stride, padding)
-    out_channels, in_channels = w.shape[:2]
-    n_images = grad_y.shape[0]
+    x_shape = (grad_y.shape[0], w.shape[1], *in_hw)
+    if chunked(out_hw):
+        return conv2d_input_grad_chunks(grad_y, w, x_shape, kernel, step, pad, out_hw)
+    return conv2d_input_grad_batch_last(grad_y, w, x_shape, kernel, step, pad, out_hw)
+
+
+def conv2d_input_grad_batch_last(
+    grad_y: np.ndarray,
+    w: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    kernel: Pair,
+    step: Pair,
+    pad: Pair,
+    out_hw: Pair,
+) -> np.ndarray:
+    """The reference input gradient, ``col2im(W.T @ dY)`` over the whole batch."""
+    out_channels = w.shape[0]
     grad_cols = w.reshape(out_channels, -1).T @ batch_last(grad_y).reshape(out_channels, -1)
-    x_shape = (n_images, in_channels, *in_hw)
     return col2im_matrix(grad_cols, x_shape, kernel, step, pad, out_hw)
 
 
@@ -71,24 +117,16 @@ def conv2d_weight_grad(
     ``grad_w[o, c, i, j] = sum_{n,oh,ow} grad_y[n, o, oh, ow] * x_pad[n, c, oh*sh+i, ow*sw+j]``.
     """
     kernel, step, pad, out_hw = conv2d_weight_grad_args(x, grad_y, kernel_hw, stride, padding)
+    if chunked(out_hw):
+        return conv2d_weight_grad_chunks(x, grad_y, kernel, step, pad, out_hw)
+    return conv2d_weight_grad_batch_last(x, grad_y, kernel, step, pad, out_hw)
+
+
+def conv2d_weight_grad_batch_last(
+    x: np.ndarray, grad_y: np.ndarray, kernel: Pair, step: Pair, pad: Pair, out_hw: Pair
+) -> np.ndarray:
+    """The reference weight gradient, ``dY @ im2col(x).T`` over the whole batch."""
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     grad_y_bl = batch_last(grad_y).reshape(grad_y.shape[1], -1)
-    grad_w = weight_grad_product(grad_y_bl, cols)
+    grad_w = product_with_transpose(grad_y_bl, cols)
     return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])
-
-
-def weight_grad_product(grad_y_bl: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``dW = dY @ X.T``, a product over the long ``OH*OW*N`` axis, computed as a C-ordered
-    ``(O, C*kh*kw)`` matrix.
-
-    Why two spellings: OpenBLAS's threaded sgemm with a K of tens of thousands is slow
-    when the result is wide. On the shared 2-core machine with 2 BLAS threads, the whole
-    weight gradient of the MNIST CNN's conv 32->64 (O = 64, C*kh*kw = 288, K = 36,864)
-    took 1.6-3.3 s as ``dY @ X.T`` and 0.31-0.32 s as ``(X @ dY.T).T``; DCGAN's conv
-    64->128 0.28-0.30 s and 0.10-0.14 s (one BLAS thread: the same either way). For conv
-    1->32 (C*kh*kw = 9) the slow spelling is the other one, so the smaller of the two
-    sizes is made the result's column count.
-    """
-    if grad_y_bl.shape[0] <= cols.shape[0]:
-        return np.ascontiguousarray((cols @ grad_y_bl.T).T)
-    return grad_y_bl @ cols.T

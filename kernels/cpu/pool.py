@@ -53,18 +53,50 @@ def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
 
 
 @numba.njit(cache=True)
-def _max_pool_backward_kernel(grad_y, argmax, grad_x):
-    n_images, channels, out_h, out_w = grad_y.shape
-    width = grad_x.shape[3]
-    plane_size = grad_x.shape[2] * width
+def _max_pool_no_nan_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
+    """:func:`_max_pool_kernel` for inputs without NaN: one comparison per pixel.
+
+    The NaN test there (``np.isnan`` per pixel) made the MNIST CNN's 2x2 pooling 3x
+    slower than this loop (28 ms against 8 ms for 64x64x24x24 floats).
+    """
+    n_images, channels, height, width = x.shape
+    out_h, out_w = y.shape[2], y.shape[3]
     for n in range(n_images):
         for c in range(channels):
+            plane = x[n, c]
+            for oh in range(out_h):
+                h_lo = max(oh * sh - ph, 0)
+                h_hi = min(oh * sh - ph + kh, height)
+                for ow in range(out_w):
+                    w_lo = max(ow * sw - pw, 0)
+                    w_hi = min(ow * sw - pw + kw, width)
+                    best = plane[h_lo, w_lo]
+                    best_index = h_lo * width + w_lo
+                    for h in range(h_lo, h_hi):
+                        for w in range(w_lo, w_hi):
+                            value = plane[h, w]
+                            if value > best:
+                                best = value
+                                best_index = h * width + w
+                    y[n, c, oh, ow] = best
+                    argmax[n, c, oh, ow] = best_index
+
+
+@numba.njit(cache=True)
+def _max_pool_backward_kernel(grad_y, argmax, grad_planes):
+    """``grad_planes[n, c, argmax] += grad_y``, with ``grad_planes`` ``(N, C, H*W)``: the flat
+    index is used as it is (a division per pixel into ``(h, w)`` cost more than the add)."""
+    n_images, channels, out_h, out_w = grad_y.shape
+    plane_size = grad_planes.shape[2]
+    for n in range(n_images):
+        for c in range(channels):
+            plane = grad_planes[n, c]
             for oh in range(out_h):
                 for ow in range(out_w):
                     index = argmax[n, c, oh, ow]
                     if index < 0 or index >= plane_size:
                         raise IndexError("argmax holds an index outside the input's H*W plane")
-                    grad_x[n, c, index // width, index % width] += grad_y[n, c, oh, ow]
+                    plane[index] += grad_y[n, c, oh, ow]
 
 
 @numba.njit(cache=True)
@@ -119,9 +151,13 @@ def max_pool2d(
     """``(y, argmax)``: window maxima and their int64 flat indices ``h*W + w`` in the plane."""
     check_float_array(x, "x", 4)
     (kh, kw), (sh, sw), (ph, pw), out_hw = _pool_args(x.shape[2:], kernel_hw, stride, padding)
+    x = np.ascontiguousarray(x)
     y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=np.int64)
-    _max_pool_kernel(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, y, argmax)
+    # A NaN anywhere makes the sum NaN (so does inf - inf: then the careful kernel runs
+    # for nothing, still correctly); the sum costs a tenth of the careful kernel's NaN tests.
+    kernel = _max_pool_kernel if np.isnan(np.sum(x)) else _max_pool_no_nan_kernel
+    kernel(x, kh, kw, sh, sw, ph, pw, y, argmax)
     return y, argmax
 
 
@@ -134,9 +170,11 @@ def max_pool2d_backward(grad_y: np.ndarray, argmax: np.ndarray, input_hw: Pair) 
             f"got {argmax.dtype} of shape {tuple(argmax.shape)}"
         )
     height, width = pair(input_hw, "input_hw", 1)
-    grad_x = np.zeros((*grad_y.shape[:2], height, width), dtype=grad_y.dtype)
-    _max_pool_backward_kernel(np.ascontiguousarray(grad_y), np.ascontiguousarray(argmax), grad_x)
-    return grad_x
+    grad_planes = np.zeros((*grad_y.shape[:2], height * width), dtype=grad_y.dtype)
+    _max_pool_backward_kernel(
+        np.ascontiguousarray(grad_y), np.ascontiguousarray(argmax), grad_planes
+    )
+    return grad_planes.reshape(*grad_y.shape[:2], height, width)
 
 
 def avg_pool2d(
