@@ -24,10 +24,15 @@ from minigrad import Tensor
 from minigrad.autograd import Function, is_grad_enabled
 
 
+def _differences_and_similarities(rows: Tensor) -> tuple[Tensor, Tensor]:
+    """M_i - M_j (N, N, B, C) and c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1) (N, N, B)."""
+    differences = rows.unsqueeze(1) - rows.unsqueeze(0)
+    return differences, (-differences.abs().sum(dim=3)).exp()
+
+
 def pairwise_l1_closeness_reference(rows: Tensor) -> Tensor:
     """o_{i,b} = sum_{j != i} exp(-||M_{i,b} - M_{j,b}||_1) for rows (N, B, C), as Tensor ops."""
-    differences = rows.unsqueeze(1) - rows.unsqueeze(0)  # (N, N, B, C): M_i - M_j
-    similarities = (-differences.abs().sum(dim=3)).exp()  # (N, N, B)
+    _, similarities = _differences_and_similarities(rows)
     # exp(-0) = 1 is each example's closeness to itself: subtract it (j != i).
     return similarities.sum(dim=1) - 1.0
 
@@ -45,8 +50,7 @@ class PairwiseL1Closeness(Function):
     def backward(self, grad):
         (rows,) = self.saved_inputs
         if is_grad_enabled():  # recorded: the gradient must stay a function of rows and g
-            differences = rows.unsqueeze(1) - rows.unsqueeze(0)
-            similarities = (-differences.abs().sum(dim=3)).exp()
+            differences, similarities = _differences_and_similarities(rows)
             weights = (grad.unsqueeze(1) + grad.unsqueeze(0)) * similarities
             return -(weights.unsqueeze(3) * differences.sign()).sum(dim=1)
         grad_rows = self.backend.pairwise_l1_closeness_backward(

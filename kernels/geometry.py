@@ -149,6 +149,20 @@ def conv2d_weight_grad_args(x, grad_y, kernel_hw, stride, padding) -> tuple[Pair
     return kernel, step, pad, out_hw
 
 
+def check_closeness_backward_args(grad, rows, similarity) -> None:
+    """Raise unless pairwise_l1_closeness_backward's arrays fit rows (N, B, C): grad (N, B)
+    of rows' dtype and similarity (B, N, N) (both backends)."""
+    check_float_array(rows, "rows", ndim=3)
+    check_same_dtype(grad, "grad", rows, "rows")
+    count, kernels, _ = rows.shape
+    if grad.shape != (count, kernels):
+        raise ValueError(f"grad must have shape {(count, kernels)}, got {grad.shape}")
+    if similarity.shape != (kernels, count, count):
+        raise ValueError(
+            f"similarity must have shape {(kernels, count, count)}, got {similarity.shape}"
+        )
+
+
 def check_adam_hyperparameters(
     step: int, lr: float, beta1: float, beta2: float, eps: float, wd: float
 ) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from kernels.geometry import check_float_array, check_same_dtype
+from kernels.geometry import check_closeness_backward_args, check_float_array
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -77,15 +77,7 @@ def pairwise_l1_closeness_backward(
     grad: np.ndarray, rows: np.ndarray, similarity: np.ndarray
 ) -> np.ndarray:
     """dL/dM_ibc = -sum_j (g_ib + g_jb) s_ijb sign(M_ibc - M_jbc), shaped like ``rows``."""
-    check_float_array(rows, "rows", ndim=3)
-    check_same_dtype(grad, "grad", rows, "rows")
-    count, kernels, _ = rows.shape
-    if grad.shape != (count, kernels):
-        raise ValueError(f"grad must have shape {(count, kernels)}, got {grad.shape}")
-    if similarity.shape != (kernels, count, count):
-        raise ValueError(
-            f"similarity must have shape {(kernels, count, count)}, got {similarity.shape}"
-        )
+    check_closeness_backward_args(grad, rows, similarity)
     columns = np.ascontiguousarray(rows.transpose(1, 2, 0))
     grad_columns = np.empty_like(columns)
     _closeness_backward_kernel(

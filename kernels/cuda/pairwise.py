@@ -20,7 +20,7 @@ import math
 from numba import cuda
 
 from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
-from kernels.geometry import check_float_array, check_same_dtype
+from kernels.geometry import check_closeness_backward_args, check_float_array
 
 
 @cuda.jit
@@ -71,15 +71,7 @@ def pairwise_l1_closeness_backward(grad, rows, similarity):
     rows = on_device(rows, "rows")
     grad = on_device(grad, "grad")
     similarity = on_device(similarity, "similarity")
-    check_float_array(rows, "rows", ndim=3)
-    check_same_dtype(grad, "grad", rows, "rows")
-    count, kernels, _ = rows.shape
-    if grad.shape != (count, kernels):
-        raise ValueError(f"grad must have shape {(count, kernels)}, got {grad.shape}")
-    if similarity.shape != (kernels, count, count):
-        raise ValueError(
-            f"similarity must have shape {(kernels, count, count)}, got {similarity.shape}"
-        )
+    check_closeness_backward_args(grad, rows, similarity)
     columns = contiguous(rows.transpose(1, 2, 0))
     grad_columns = xp.empty_like(columns)
     if grad_columns.size:
