@@ -7,7 +7,8 @@ functions directly, with chunks small enough that the batch is split unevenly, a
 ``*_batch_last`` reference and naive loops; the float64 gradient check runs through
 autograd on planes large enough for the public functions to pick the chunked route.
 
-Max pooling: the kernel for NaN-free inputs against the careful one (NaN wins).
+Max pooling: the kernels for NaN-free inputs (any window, and 2x2 stride 2) against the
+careful one (NaN wins).
 """
 
 from __future__ import annotations
@@ -130,6 +131,23 @@ def test_max_pool_without_nan_matches_the_careful_kernel_ties_included(case):
     np.testing.assert_array_equal(results[0][1], results[1][1])
     y, argmax = pool.max_pool2d(x, kernel_hw, stride, padding)
     np.testing.assert_array_equal(argmax, results[0][1])
+
+
+@pytest.mark.parametrize("hw", [(24, 24), (17, 33), (2, 3)])
+def test_max_pool_2x2_kernel_matches_the_careful_kernel_ties_included(hw):
+    rng = np.random.default_rng(1)
+    x = rng.integers(-2, 3, (2, 3, *hw)).astype(np.float32)  # many ties
+    x[0, 0, 0, 0] = -np.inf
+    out_hw = (hw[0] // 2, hw[1] // 2)
+    careful_y = np.empty((2, 3, *out_hw), np.float32)
+    careful_argmax = np.empty(careful_y.shape, np.int64)
+    pool._max_pool_kernel(x, 2, 2, 2, 2, 0, 0, careful_y, careful_argmax)
+    fast_y, fast_argmax = np.empty_like(careful_y), np.empty_like(careful_argmax)
+    pool._max_pool_2x2_kernel(x, fast_y, fast_argmax)
+    np.testing.assert_array_equal(fast_y, careful_y)
+    np.testing.assert_array_equal(fast_argmax, careful_argmax)
+    y, argmax = pool.max_pool2d(x, 2, 2, 0)  # the public entry takes the 2x2 kernel
+    np.testing.assert_array_equal(argmax, careful_argmax)
 
 
 def test_max_pool_takes_the_careful_kernel_when_there_is_a_nan():
