@@ -7,7 +7,9 @@ route for large output planes is ``conv_chunks`` with ``wide_rows`` and ``plane_
 discrimination), ``adam`` and ``random``. The Numba kernels are compiled on first use and
 cached on disk (``cache=True``), so a second process loads them instead of compiling
 again. Importing the backend also sizes numpy's BLAS thread pool to the idle cores
-(``threads.py``; ``MINIGRAD_BLAS_THREADS`` overrides).
+(``threads.py``; ``MINIGRAD_BLAS_THREADS`` overrides) and has malloc keep freed arrays
+for the next step instead of returning them to the system (``heap.py``;
+``MINIGRAD_KEEP_HEAP=0`` turns that off).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from kernels.cpu.adam import adam_update
 from kernels.cpu.batch_norm import batch_norm_backward, batch_norm_forward
 from kernels.cpu.conv import conv2d_forward, conv2d_input_grad, conv2d_weight_grad
 from kernels.cpu.gemm import matmul
+from kernels.cpu.heap import keep_freed_memory
 from kernels.cpu.pairwise import pairwise_l1_closeness, pairwise_l1_closeness_backward
 from kernels.cpu.patches import col2im, im2col
 from kernels.cpu.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
@@ -39,6 +42,8 @@ name = "cpu"
 xp = np
 #: BLAS threads chosen at import from the idle cores (None: left as the user set them).
 blas_threads = choose_blas_threads()
+#: Whether glibc's malloc now keeps freed arrays for reuse (False: left as it was).
+keeps_freed_memory = keep_freed_memory()
 
 
 def asarray(data, dtype=None) -> np.ndarray:
