@@ -3,7 +3,8 @@
     python bench/bench_autograd.py
 
 Each case builds a small graph on 8-element float32 tensors (forward only, and forward +
-backward) so the time is the bookkeeping, not the arithmetic. Writes
+backward) so the time is the bookkeeping, not the arithmetic. The two libraries are
+timed in alternation, case by case; medians of 15 x 2000 calls. Writes
 bench/results/autograd.json.
 """
 
@@ -19,12 +20,22 @@ import numpy as np
 
 import minigrad as mg
 
-REPEATS, NUMBER = 7, 2000
+REPEATS, NUMBER = 15, 2000
 
 
-def median_us(fn) -> float:
-    times = timeit.repeat(fn, repeat=REPEATS, number=NUMBER)
-    return statistics.median(times) / NUMBER * 1e6
+def median_us(fn, other=None) -> tuple[float, float]:
+    """Medians in µs of ``fn`` (and of ``other``, timed in alternation with it: on a
+    machine whose speed drifts, both then see the same drift)."""
+    mine, theirs = [], []
+    for _ in range(REPEATS):
+        mine.append(timeit.timeit(fn, number=NUMBER))
+        if other is not None:
+            theirs.append(timeit.timeit(other, number=NUMBER))
+    scale = 1e6 / NUMBER
+    return (
+        statistics.median(mine) * scale,
+        statistics.median(theirs) * scale if theirs else float("nan"),
+    )
 
 
 def minigrad_cases() -> dict:
@@ -75,14 +86,16 @@ def main() -> None:
         f"{__import__('os').cpu_count()} cores",
         "cases": {},
     }
-    ours = {name: median_us(fn) for name, fn in minigrad_cases().items()}
     try:
         import torch
 
         torch.set_num_threads(2)
-        theirs = {name: median_us(fn) for name, fn in torch_cases(torch).items()}
+        their_cases = torch_cases(torch)
     except ImportError:
-        theirs = {}
+        their_cases = {}
+    ours, theirs = {}, {}
+    for name, fn in minigrad_cases().items():
+        ours[name], theirs[name] = median_us(fn, their_cases.get(name))
     print(f"{'case':42s} {'minigrad µs':>12s} {'torch µs':>10s} {'ratio':>6s}")
     for name, value in ours.items():
         scale = ops_in_chain if "per op" in name else 1

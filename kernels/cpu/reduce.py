@@ -36,7 +36,10 @@ def _axis(x: np.ndarray, axis, allow_tuple: bool):
 def sum(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.ndarray:  # noqa: A001
     """``sum_{i in axis} x[..., i, ...]`` in x's dtype."""
     # The ufunc's reduce directly: np.sum's Python wrapper costs 1 us, more than 8 numbers.
-    return np.asarray(np.add.reduce(x, axis=_axis(x, axis, True), keepdims=keepdims))
+    if axis is not None:
+        axis = _axis(x, axis, True)
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return total if type(total) is np.ndarray else np.asarray(total)
 
 
 def max(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.ndarray:  # noqa: A001

@@ -44,7 +44,9 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdim):
         self.input_shape, self.axes = x.shape, axes
-        return self.backend.sum(x, axes, keepdim)
+        # All axes go as None: the backend then has no axes to check (the per-op overhead
+        # of ``loss.sum()`` on small tensors is mostly such bookkeeping).
+        return self.backend.sum(x, None if len(axes) == x.ndim else axes, keepdim)
 
     def backward(self, grad):
         return _spread(grad, self.input_shape, self.axes)
@@ -72,7 +74,8 @@ class Amax(Function):
 
 
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    axes = tuple(range(x._data.ndim)) if dim is None else normalize_dims(dim, x.ndim)
+    return Sum.apply(x, axes=axes, keepdim=keepdim)
 
 
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
