@@ -20,33 +20,33 @@ float32.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from kernels import epilogue
+from kernels.cpu.jit import njit
 from kernels.geometry import check_float_array, check_same_dtype
 
 
-@numba.njit(cache=True)
+@njit()
 def _relu_backward_kernel(grad_y, x, out):
     for i in range(x.size):
         out[i] = grad_y[i] if x[i] > 0 else 0
 
 
-@numba.njit(cache=True)
+@njit()
 def _leaky_relu_kernel(x, slope, out):
     for i in range(x.size):
         value = x[i]
         out[i] = value if value > 0 else slope * value
 
 
-@numba.njit(cache=True)
+@njit()
 def _leaky_relu_backward_kernel(grad_y, x, slope, out):
     for i in range(x.size):
         out[i] = grad_y[i] if x[i] > 0 else slope * grad_y[i]
 
 
-@numba.njit(cache=True)
+@njit()
 def _sigmoid_from_exp_kernel(x, e, one):
     # e = exp(-|x|) in (0, 1] arrives from numpy; 1 + e never overflows nor cancels.
     # A select rather than a branch: signs are random, and mispredictions cost 4x.
@@ -122,15 +122,15 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 # bias + activation, fused ---------------------------------------------------------------
 
-_activate = numba.njit(cache=True)(epilogue.activate)
-_derivative = numba.njit(cache=True)(epilogue.derivative_from_output)
+_activate = njit()(epilogue.activate)
+_derivative = njit()(epilogue.derivative_from_output)
 #: Numba's fastmath flags for the fused kernels' float64 sums: reassociation lets LLVM
 #: vectorise them (the DCGAN's bias gradient 9.5 ms -> 1.0 ms, BatchNorm forward 12 -> 5 ms,
 #: measured); no "nnan"/"ninf", so NaN and inf propagate as without it.
 SUMS = {"reassoc", "contract"}
 
 
-@numba.njit(cache=True)
+@njit()
 def _bias_activation_kernel(y, bias, code, slope, z):
     # y, z: (outer, C, inner); bias: (C,). The sum in y's dtype, as numpy's y + b would.
     outer, channels, inner = y.shape
@@ -141,7 +141,7 @@ def _bias_activation_kernel(y, bias, code, slope, z):
                 z[n, c, i] = _activate(y[n, c, i] + b, code, slope)
 
 
-@numba.njit(cache=True, fastmath=SUMS)
+@njit(fastmath=SUMS)
 def _bias_activation_backward_kernel(grad_z, z, code, slope, grad_v, grad_bias):
     # One pass: the pre-activation gradient and, summed as it goes, the bias gradient.
     outer, channels, inner = z.shape

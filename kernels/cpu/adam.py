@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from kernels.cpu.jit import njit
 from kernels.geometry import check_adam_hyperparameters, check_float_array
 
 
-@numba.njit(cache=True)
+@njit()
 def _adam_kernel(
     param,
     grad,

@@ -27,17 +27,17 @@ block per channel.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from kernels import epilogue
 
 # The epilogue's formulas, compiled once (kernels/cpu/activations.py), and its sum flags.
 from kernels.cpu.activations import SUMS, _activate, _derivative
+from kernels.cpu.jit import njit
 from kernels.geometry import check_float_array
 
 
-@numba.njit(cache=True, fastmath=SUMS)
+@njit(fastmath=SUMS)
 def _forward_kernel(x, weight, bias, eps, code, slope, z, moments, stats):
     """x, z: (N, C, L); writes z, moments[c] = (mu, var) and stats[c] = (mu, s) in float64."""
     n_images, channels, length = x.shape
@@ -66,7 +66,7 @@ def _forward_kernel(x, weight, bias, eps, code, slope, z, moments, stats):
         stats[c, 1] = inv_std
 
 
-@numba.njit(cache=True, fastmath=SUMS)
+@njit(fastmath=SUMS)
 def _backward_kernel(grad_z, z, x, stats, weight, code, slope, grad_x, grad_params):
     """All (N, C, L) but stats (C, 2) and weight (C,); writes grad_x and
     grad_params[c] = (dgamma, dbeta)."""

@@ -19,13 +19,13 @@ for the backward; the backward forms each weight (g_ib + g_jb) s_ijb as it goes.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from kernels.cpu.jit import njit
 from kernels.geometry import check_closeness_backward_args, check_float_array
 
 
-@numba.njit(cache=True, fastmath=True)
+@njit(fastmath=True)
 def _negative_distances_kernel(columns, out):
     # columns (B, C, N) -> out (B, N, N) = -d: one row of d at a time, summed over c
     kernels, width, count = columns.shape
@@ -39,7 +39,7 @@ def _negative_distances_kernel(columns, out):
                     out[b, i, j] -= abs(value - columns[b, c, j])
 
 
-@numba.njit(cache=True, fastmath=True)
+@njit(fastmath=True)
 def _closeness_backward_kernel(grad, similarity, columns, one, grad_columns):
     # grad (B, N), similarity (B, N, N), columns and grad_columns (B, C, N): the inner
     # loop runs over j along contiguous memory with no branch, so it vectorises.

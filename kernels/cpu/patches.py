@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from kernels.cpu.jit import njit
 from kernels.geometry import Pair, check_float_array, window_args
 
 
-@numba.njit(cache=True)
+@njit()
 def _im2col_kernel(x, kh, kw, sh, sw, ph, pw, cols):
     n_images, channels, height, width = x.shape
     out_h, out_w = cols.shape[1], cols.shape[2]
@@ -63,7 +63,7 @@ def _im2col_kernel(x, kh, kw, sh, sw, ph, pw, cols):
                                 run[n] = 0
 
 
-@numba.njit(cache=True)
+@njit()
 def _col2im_kernel(cols, kh, kw, sh, sw, ph, pw, x):
     n_images, channels, height, width = x.shape
     out_h, out_w = cols.shape[1], cols.shape[2]
@@ -92,7 +92,7 @@ def _col2im_kernel(cols, kh, kw, sh, sw, ph, pw, x):
                     x[n, c, h, w] = plane[h, w, n]
 
 
-@numba.njit(cache=True)
+@njit()
 def _transpose_kernel(a, out):
     """``out = a.T`` in 32 x 32 tiles, so both the reads and the writes stay in cache."""
     rows, columns = a.shape

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from kernels.cpu.jit import njit
 from kernels.geometry import Pair
 
 
-@numba.njit(cache=True, inline="always")
+@njit(inline="always")
 def _valid_columns(out_w, width, sw, pw, j):
     """The output columns ``ow`` whose tap ``j`` reads inside the image: ``[lo, hi)``."""
     lo = 0 if pw - j <= 0 else (pw - j + sw - 1) // sw
@@ -34,7 +34,7 @@ def _valid_columns(out_w, width, sw, pw, j):
     return lo, max(lo, hi)
 
 
-@numba.njit(cache=True)
+@njit()
 def im2col_planes_kernel(x, n0, kh, kw, sh, sw, ph, pw, cols):
     """Fill ``cols`` ``(C*kh*kw, m, OH, OW)`` from the images ``x[n0 : n0 + m]``."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
@@ -60,7 +60,7 @@ def im2col_planes_kernel(x, n0, kh, kw, sh, sw, ph, pw, cols):
                             cols[k, n, oh, ow] = 0
 
 
-@numba.njit(cache=True)
+@njit()
 def col2im_planes_kernel(cols, n0, kh, kw, sh, sw, ph, pw, x):
     """Overwrite ``x[n0 : n0 + m]`` with the sum of ``cols`` back onto the pixels."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]

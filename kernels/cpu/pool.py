@@ -16,9 +16,9 @@ wins, and a NaN wins over any number.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from kernels.cpu.jit import njit
 from kernels.geometry import (
     Pair,
     check_float_array,
@@ -28,7 +28,7 @@ from kernels.geometry import (
 )
 
 
-@numba.njit(cache=True)
+@njit()
 def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
     n_images, channels, height, width = x.shape
     out_h, out_w = y.shape[2], y.shape[3]
@@ -52,7 +52,7 @@ def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
                     argmax[n, c, oh, ow] = best_index
 
 
-@numba.njit(cache=True)
+@njit()
 def _max_pool_no_nan_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
     """:func:`_max_pool_kernel` for inputs without NaN: one comparison per pixel.
 
@@ -82,7 +82,7 @@ def _max_pool_no_nan_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
                     argmax[n, c, oh, ow] = best_index
 
 
-@numba.njit(cache=True)
+@njit()
 def _max_pool_2x2_kernel(x, y, argmax):
     """:func:`_max_pool_no_nan_kernel` for ``MaxPool2d(2)`` (2x2 windows, stride 2, no padding).
 
@@ -112,7 +112,7 @@ def _max_pool_2x2_kernel(x, y, argmax):
                     indices[ow] = best_index
 
 
-@numba.njit(cache=True)
+@njit()
 def _max_pool_backward_kernel(grad_y, argmax, grad_planes):
     """``grad_planes[n, c, argmax] += grad_y``, with ``grad_planes`` ``(N, C, H*W)``: the flat
     index is used as it is (a division per pixel into ``(h, w)`` cost more than the add)."""
@@ -129,7 +129,7 @@ def _max_pool_backward_kernel(grad_y, argmax, grad_planes):
                     plane[index] += grad_y[n, c, oh, ow]
 
 
-@numba.njit(cache=True)
+@njit()
 def _avg_pool_kernel(x, kh, kw, sh, sw, ph, pw, y):
     n_images, channels, height, width = x.shape
     out_h, out_w = y.shape[2], y.shape[3]
@@ -148,7 +148,7 @@ def _avg_pool_kernel(x, kh, kw, sh, sw, ph, pw, y):
                     y[n, c, oh, ow] = total / (kh * kw)
 
 
-@numba.njit(cache=True)
+@njit()
 def _avg_pool_backward_kernel(grad_y, kh, kw, sh, sw, ph, pw, grad_x):
     n_images, channels, out_h, out_w = grad_y.shape
     height, width = grad_x.shape[2], grad_x.shape[3]

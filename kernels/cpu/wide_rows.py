@@ -18,15 +18,15 @@ back. Each copy or add then moves runs of hundreds of numbers, not one output ro
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from kernels.cpu.jit import njit
 from kernels.cpu.plane_patches import empty_chunk
 from kernels.geometry import Pair
 
 
-@numba.njit(cache=True)
+@njit()
 def _add_back_kernel(taps, padded_width, planes):
     """``planes[n, c, i*Wp + j + t] += taps[c, i, j, n, t]``, each ``(n, c)`` plane zeroed first.
 
