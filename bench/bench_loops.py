@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kernels import cpu
+from kernels.cpu.wide_rows import WideRows
 
 CALLS, WARMUP = 30, 3
 
@@ -53,6 +54,9 @@ def cases() -> dict:
     bn_x, bn_grad = normal(64, 128, 7, 7), normal(64, 128, 7, 7)
     gamma, beta = normal(128), normal(128)
     bn_z, _, _, bn_stats = cpu.batch_norm_forward(bn_x, gamma, beta, 1e-5, "leaky_relu", 0.2)
+    wide = WideRows((5, 32, 26, 26), (3, 3), (0, 0), (24, 24), np.float32)
+    wide_cols = normal(32 * 9, 5 * wide.plane)
+    wide_dx = np.empty((5, 32, 26, 26), np.float32)
     d_in = normal(64, 64, 14, 14)
     cols = cpu.im2col(d_in, (4, 4), (2, 2), (1, 1))
     logits = normal(64, 6272)
@@ -82,6 +86,9 @@ def cases() -> dict:
         ),
         "col2im D conv 64->128 (14 px, 4x4 s2 p1)": lambda: cpu.col2im(
             cols, d_in.shape, (4, 4), (2, 2), (1, 1)
+        ),
+        "col2im CNN conv 32->64, 5 images (wide rows)": lambda: wide.add_back(
+            wide_cols, wide_dx, 0, 5
         ),
         "sigmoid 64x6272": lambda: cpu.sigmoid(logits),
         "LeakyReLU 64x6272": lambda: cpu.leaky_relu(logits, 0.2),
