@@ -31,6 +31,10 @@ REQUIRED: tuple[str, ...] = (
     "conv2d_forward",  # (x, w, stride, padding) -> y
     "conv2d_input_grad",  # (grad_y, w, input_hw, stride, padding) -> grad_x
     "conv2d_weight_grad",  # (x, grad_y, kernel_hw, stride, padding) -> grad_w
+    # both gradients at once, the incoming gradient laid out (or im2col-ed) once:
+    "conv2d_backward",  # (x, w, grad_y, stride, padding, need_x, need_w) -> (grad_x, grad_w)
+    "conv_transpose2d_backward",  # (x, w, grad_z, stride, padding, need_x, need_w) -> same,
+    #   for z = conv2d_input_grad(x, w); a gradient not needed comes back as None
     # pooling
     "max_pool2d",  # (x, kernel_hw, stride, padding) -> (y, argmax: int64 flat index in H*W)
     "max_pool2d_backward",  # (grad_y, argmax, input_hw) -> grad_x (scatter-add)

@@ -149,6 +149,34 @@ def conv2d_weight_grad_args(x, grad_y, kernel_hw, stride, padding) -> tuple[Pair
     return kernel, step, pad, out_hw
 
 
+def conv2d_backward_args(
+    x, w, grad_y, stride, padding, names: tuple[str, str, str] = ("x", "w", "grad_y")
+) -> tuple[Pair, Pair, Pair, Pair]:
+    """Check both gradients' arguments at once: ``x`` (N, C, H, W) and ``w`` (O, C, kh, kw)
+    as for the forward, ``grad_y`` (N, O, OH, OW) with the window's output size; return
+    ``(kernel_hw, stride, padding, output_hw)``. ``names`` are the arguments' names in
+    the messages (a transposed conv passes its own)."""
+    x_name, w_name, grad_name = names
+    for array, name in ((x, x_name), (w, w_name), (grad_y, grad_name)):
+        check_float_array(array, name, 4)
+    check_same_dtype(x, x_name, w, w_name)
+    check_same_dtype(x, x_name, grad_y, grad_name)
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"{x_name} has {x.shape[1]} channels but {w_name} of shape {tuple(w.shape)} "
+            f"expects {w.shape[1]}"
+        )
+    if tuple(grad_y.shape[:2]) != (x.shape[0], w.shape[0]):
+        raise ValueError(
+            f"{grad_name} must be ({x.shape[0]}, {w.shape[0]}, OH, OW) for {x_name} of shape "
+            f"{tuple(x.shape)} and {w_name} of shape {tuple(w.shape)}, "
+            f"got shape {tuple(grad_y.shape)}"
+        )
+    kernel, step, pad, out_hw = window_args(x.shape[2:], w.shape[2:], stride, padding)
+    check_output_hw(grad_y, grad_name, out_hw)
+    return kernel, step, pad, out_hw
+
+
 def check_closeness_backward_args(grad, rows, similarity) -> None:
     """Raise unless pairwise_l1_closeness_backward's arrays fit rows (N, B, C): grad (N, B)
     of rows' dtype and similarity (B, N, N) (both backends)."""

@@ -217,6 +217,63 @@ def test_conv_gradients_are_adjoints_of_the_forward(kernel_backend, case):
     _close(np.vdot(y, g), np.vdot(w, grad_w), np.float64)
 
 
+@pytest.mark.parametrize(
+    "needs", [(True, True), (True, False), (False, True)], ids=["both", "dx", "dw"]
+)
+@pytest.mark.parametrize("case", CONV_CASES, ids=CONV_IDS)
+def test_conv_backward_gives_both_gradients_in_one_call(kernel_backend, case, needs):
+    """conv2d_backward(x, w, g) = (input_grad(g, w), weight_grad(x, g)); for the transposed
+    conv z = input_grad(g, w), conv_transpose2d_backward(g, w, grad_z) = (conv(grad_z, w),
+    weight_grad(grad_z, g)); a gradient not asked for is None."""
+    be = kernel_backend
+    n, c, o, hw, kernel, stride, padding = case
+    x, w = _random((n, c, *hw), np.float64, 20), _random((o, c, *kernel), np.float64, 21)
+    g = _random((n, o, *_out_hw(hw, kernel, stride, padding)), np.float64, 22)
+    grad_z = _random(x.shape, np.float64, 23)
+    x_d, w_d, g_d, grad_z_d = (be.asarray(a, a.dtype) for a in (x, w, g, grad_z))
+    cases = [
+        (
+            be.conv2d_backward(x_d, w_d, g_d, stride, padding, *needs),
+            (
+                reference_input_grad(g, w, x.shape, stride, padding),
+                reference_weight_grad(x, g, kernel, stride, padding),
+            ),
+        ),
+        (
+            be.conv_transpose2d_backward(g_d, w_d, grad_z_d, stride, padding, *needs),
+            (
+                reference_conv(grad_z, w, stride, padding),
+                reference_weight_grad(grad_z, g, kernel, stride, padding),
+            ),
+        ),
+    ]
+    for results, expected in cases:
+        for got, want, needed in zip(results, expected, needs, strict=True):
+            if needed:
+                _close(be.to_numpy(got), want, np.float64)
+            else:
+                assert got is None
+
+
+def test_conv_backward_rejects_bad_arguments_by_name(kernel_backend):
+    be = kernel_backend
+    x = be.asarray(np.zeros((2, 3, 8, 8)), np.float32)
+    w = be.asarray(np.zeros((4, 3, 3, 3)), np.float32)
+    with pytest.raises(ValueError, match=r"grad_y must be \(2, 4, OH, OW\)"):
+        be.conv2d_backward(x, w, be.asarray(np.zeros((2, 5, 6, 6)), np.float32), 1, 0)
+    with pytest.raises(ValueError, match="grad_y must have spatial size"):
+        be.conv2d_backward(x, w, be.asarray(np.zeros((2, 4, 5, 5)), np.float32), 1, 0)
+    with pytest.raises(TypeError, match="x and grad_y must have the same dtype"):
+        be.conv2d_backward(x, w, be.asarray(np.zeros((2, 4, 6, 6)), np.float64), 1, 0)
+    conv_t_input = be.asarray(np.zeros((2, 4, 6, 6)), np.float32)
+    with pytest.raises(ValueError, match="grad_z has 5 channels"):
+        be.conv_transpose2d_backward(
+            conv_t_input, w, be.asarray(np.zeros((2, 5, 8, 8)), np.float32), 1, 0
+        )
+    with pytest.raises(ValueError, match=r"x must be \(2, 4, OH, OW\)"):
+        be.conv_transpose2d_backward(x, w, x, 1, 0)
+
+
 def test_conv_input_grad_is_conv_transpose_with_an_explicit_output_size(kernel_backend):
     """A stride-2 conv maps 7 and 8 pixels to the same 4: input_hw picks the transpose's size."""
     w = _random((3, 2, 3, 3), np.float64, 11)

@@ -79,6 +79,46 @@ def test_chunked_route_matches_the_batch_last_reference(monkeypatch, case, chunk
     assert y.dtype == dx.dtype == dw.dtype == dtype
 
 
+@pytest.mark.parametrize(
+    "needs", [(True, True), (True, False), (False, True)], ids=["both", "dx", "dw"]
+)
+@pytest.mark.parametrize("chunk_bytes", [1, 1500, 1 << 30], ids=["1-image", "uneven", "whole"])
+@pytest.mark.parametrize("case", ROUTE_CASES, ids=ROUTE_IDS)
+def test_chunked_backward_of_both_gradients_matches_the_separate_ones(
+    monkeypatch, case, chunk_bytes, needs
+):
+    """conv2d_backward_chunks = (input grad, weight grad); conv_transpose2d_backward_chunks
+    = (conv2d of grad_z, weight grad of grad_z and x), each None when not needed."""
+    n, c, o, hw, kernel_hw, stride, padding = case
+    monkeypatch.setattr(conv_chunks, "CHUNK_BYTES", chunk_bytes)
+    x, w = _random((n, c, *hw), np.float64, 4), _random((o, c, *kernel_hw), np.float64, 5)
+    kernel, step, pad, out_hw = conv2d_args(x, w, stride, padding)
+    grad_y = _random((n, o, *out_hw), np.float64, 6)
+    args = (kernel, step, pad, out_hw)
+
+    dx, dw = conv_chunks.conv2d_backward_chunks(x, w, grad_y, *args, *needs)
+    expected = (
+        conv.conv2d_input_grad_batch_last(grad_y, w, x.shape, *args),
+        conv.conv2d_weight_grad_batch_last(x, grad_y, *args),
+    )
+    for got, want, needed in zip((dx, dw), expected, needs, strict=True):
+        assert got is None if not needed else got.shape == want.shape
+        if needed:
+            _close(got, want, np.float64)
+
+    # the transposed conv z = conv2d_input_grad(grad_y, w): its grad_z is x-shaped
+    grad_z = x
+    dg, dw = conv_chunks.conv_transpose2d_backward_chunks(grad_y, w, grad_z, *args, *needs)
+    expected = (
+        conv.conv2d_forward_batch_last(grad_z, w, *args),
+        conv.conv2d_weight_grad_batch_last(grad_z, grad_y, *args),
+    )
+    for got, want, needed in zip((dg, dw), expected, needs, strict=True):
+        assert got is None if not needed else got.shape == want.shape
+        if needed:
+            _close(got, want, np.float64)
+
+
 def test_the_public_functions_take_the_chunked_route_only_for_large_planes(monkeypatch):
     calls = []
 

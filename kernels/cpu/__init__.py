@@ -28,7 +28,13 @@ from kernels.cpu.activations import (
 )
 from kernels.cpu.adam import adam_update
 from kernels.cpu.batch_norm import batch_norm_backward, batch_norm_forward
-from kernels.cpu.conv import conv2d_forward, conv2d_input_grad, conv2d_weight_grad
+from kernels.cpu.conv import (
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_input_grad,
+    conv2d_weight_grad,
+    conv_transpose2d_backward,
+)
 from kernels.cpu.gemm import matmul
 from kernels.cpu.heap import keep_freed_memory
 from kernels.cpu.pairwise import pairwise_l1_closeness, pairwise_l1_closeness_backward
@@ -70,6 +76,8 @@ __all__ = [
     "conv2d_forward",
     "conv2d_input_grad",
     "conv2d_weight_grad",
+    "conv2d_backward",
+    "conv_transpose2d_backward",
     "max_pool2d",
     "max_pool2d_backward",
     "avg_pool2d",

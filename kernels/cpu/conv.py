@@ -14,6 +14,10 @@ the im2col/col2im kernels and the batch-first <-> batch-last transposes around t
 The DCGAN generator's upsampling layer (conv_transpose2d) is exactly
 :func:`conv2d_input_grad`: the discriminator's backward pass run forwards.
 
+A training step's backward needs two products of the triangle from the same incoming
+gradient; :func:`conv2d_backward` and :func:`conv_transpose2d_backward` compute both in
+one call, so that the gradient's layout (or its im2col) is made once, not twice.
+
 Two routes compute the same three products. The ``*_batch_last`` functions below are the
 plain reference: one im2col of the whole batch, one GEMM. Layers whose output planes
 have at least :data:`CHUNKED_MIN_PLANE` pixels go through ``conv_chunks.py`` instead,
@@ -27,15 +31,18 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.cpu.conv_chunks import (
+    conv2d_backward_chunks,
     conv2d_forward_chunks,
     conv2d_input_grad_chunks,
     conv2d_weight_grad_chunks,
+    conv_transpose2d_backward_chunks,
 )
 from kernels.cpu.gemm import product_with_transpose
 from kernels.cpu.patches import batch_first, batch_last, col2im_matrix, im2col_matrix
 from kernels.geometry import (
     Pair,
     conv2d_args,
+    conv2d_backward_args,
     conv2d_input_grad_args,
     conv2d_weight_grad_args,
 )
@@ -130,3 +137,60 @@ def conv2d_weight_grad_batch_last(
     grad_y_bl = batch_last(grad_y).reshape(grad_y.shape[1], -1)
     grad_w = product_with_transpose(grad_y_bl, cols)
     return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])
+
+
+def conv2d_backward(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_y: np.ndarray,
+    stride: int | Pair,
+    padding: int | Pair,
+    need_input_grad: bool = True,
+    need_weight_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both gradients of ``y = conv2d(x, w)``: ``(conv2d_input_grad(grad_y, w),
+    conv2d_weight_grad(x, grad_y))``, None for one not needed; ``grad_y`` laid out once."""
+    kernel, step, pad, out_hw = conv2d_backward_args(x, w, grad_y, stride, padding)
+    if chunked(out_hw):
+        return conv2d_backward_chunks(
+            x, w, grad_y, kernel, step, pad, out_hw, need_input_grad, need_weight_grad
+        )
+    out_channels = w.shape[0]
+    grad_y_bl = batch_last(grad_y).reshape(out_channels, -1)
+    grad_x = grad_w = None
+    if need_input_grad:
+        grad_cols = w.reshape(out_channels, -1).T @ grad_y_bl
+        grad_x = col2im_matrix(grad_cols, x.shape, kernel, step, pad, out_hw)
+    if need_weight_grad:
+        cols = im2col_matrix(x, kernel, step, pad, out_hw)
+        grad_w = product_with_transpose(grad_y_bl, cols).reshape(w.shape)
+    return grad_x, grad_w
+
+
+def conv_transpose2d_backward(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_z: np.ndarray,
+    stride: int | Pair,
+    padding: int | Pair,
+    need_input_grad: bool = True,
+    need_weight_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both gradients of ``z = conv_transpose2d(x, w) = conv2d_input_grad(x, w)``:
+    ``(conv2d_forward(grad_z, w), conv2d_weight_grad(grad_z, x))``, None for one not
+    needed; the im2col of ``grad_z`` that both read is made once."""
+    names = ("grad_z", "w", "x")
+    kernel, step, pad, out_hw = conv2d_backward_args(grad_z, w, x, stride, padding, names)
+    if chunked(out_hw):
+        return conv_transpose2d_backward_chunks(
+            x, w, grad_z, kernel, step, pad, out_hw, need_input_grad, need_weight_grad
+        )
+    out_channels = w.shape[0]
+    cols = im2col_matrix(grad_z, kernel, step, pad, out_hw)
+    grad_x = grad_w = None
+    if need_input_grad:
+        grad_x = batch_first(w.reshape(out_channels, -1) @ cols, x.shape)
+    if need_weight_grad:
+        x_bl = batch_last(x).reshape(out_channels, -1)
+        grad_w = product_with_transpose(x_bl, cols).reshape(w.shape)
+    return grad_x, grad_w

@@ -8,6 +8,11 @@ with the images outside their output planes, ``(C*kh*kw, m*P)``; ``W = w.reshape
     input grad:   dX_m = W.T @ dY_m,                  dx[chunk] = col2im(dX_m)
     weight grad:  dW = sum over chunks of dY_m @ X_m.T
 
+A training step's backward wants both gradients at once: ``conv2d_backward_chunks`` lays
+out each chunk's ``dY_m`` once for both products, and ``conv_transpose2d_backward_chunks``
+(the backward of a transposed conv, whose two gradients are a conv2d and a weight
+gradient of the same ``grad_z``) takes each chunk's im2col once.
+
 Why planes: the GEMM's output is ``(O, m, P)``, and batch-first ``y`` then needs whole
 planes moved, not every pixel transposed as the batch-last matrix of ``patches.py`` needs
 (that transpose cost as much as the GEMM on the MNIST CNN's layers). Why chunks: the
@@ -115,3 +120,71 @@ def conv2d_weight_grad_chunks(
         grad_m = layout.grad_columns(grad_y, n0, m, grad_buffer)
         grad_w += product_with_transpose(grad_m, cols)
     return grad_w.reshape(out_channels, x.shape[1], *kernel)
+
+
+def conv2d_backward_chunks(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_y: np.ndarray,
+    kernel: Pair,
+    step: Pair,
+    pad: Pair,
+    out_hw: Pair,
+    need_input_grad: bool,
+    need_weight_grad: bool,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both gradients of ``y = conv2d(x, w)`` in one pass over the chunks: each chunk's
+    ``dY_m`` is laid out once and read by both products (``dX_m = W.T @ dY_m``,
+    ``dW += dY_m @ X_m.T``), where the two separate functions lay it out twice."""
+    x = np.ascontiguousarray(x)
+    layout = chunk_layout(x.shape, kernel, step, pad, out_hw, x.dtype)
+    out_channels, rows = w.shape[0], x.shape[1] * kernel[0] * kernel[1]
+    per_chunk = images_per_chunk(x.shape[0], rows * layout.plane * x.itemsize)
+    grad_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=x.dtype)
+    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=x.dtype)
+    weights_t = w.reshape(out_channels, rows).T
+    grad_x = np.empty(x.shape, dtype=x.dtype) if need_input_grad else None
+    grad_w = np.zeros((out_channels, rows), dtype=x.dtype) if need_weight_grad else None
+    for n0, m in _chunks(x.shape[0], per_chunk):
+        grad_m = layout.grad_columns(grad_y, n0, m, grad_buffer)
+        if grad_w is not None:
+            grad_w += product_with_transpose(grad_m, layout.columns(x, n0, m, col_buffer))
+        if grad_x is not None:  # the columns are used up: their buffer takes dX_m
+            grad_cols = empty_chunk(col_buffer, (rows, grad_m.shape[1]))
+            np.matmul(weights_t, grad_m, out=grad_cols)
+            layout.add_back(grad_cols, grad_x, n0, m)
+    return grad_x, None if grad_w is None else grad_w.reshape(w.shape)
+
+
+def conv_transpose2d_backward_chunks(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_z: np.ndarray,
+    kernel: Pair,
+    step: Pair,
+    pad: Pair,
+    out_hw: Pair,
+    need_input_grad: bool,
+    need_weight_grad: bool,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both gradients of ``z = conv_transpose2d(x, w)`` (``conv2d_input_grad(x, w)``): per
+    chunk one im2col ``Z_m`` of ``grad_z`` feeds ``dx = W @ Z_m`` (a conv2d of ``grad_z``)
+    and ``dW += X_m @ Z_m.T`` (a weight gradient with ``x`` in ``grad_y``'s place)."""
+    grad_z = np.ascontiguousarray(grad_z)
+    layout = chunk_layout(grad_z.shape, kernel, step, pad, out_hw, grad_z.dtype)
+    out_channels, rows = w.shape[0], grad_z.shape[1] * kernel[0] * kernel[1]
+    per_chunk = images_per_chunk(grad_z.shape[0], rows * layout.plane * grad_z.itemsize)
+    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=grad_z.dtype)
+    out_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=grad_z.dtype)
+    weights = w.reshape(out_channels, rows)
+    grad_x = np.empty(x.shape, dtype=x.dtype) if need_input_grad else None
+    grad_w = np.zeros((out_channels, rows), dtype=x.dtype) if need_weight_grad else None
+    for n0, m in _chunks(grad_z.shape[0], per_chunk):
+        cols = layout.columns(grad_z, n0, m, col_buffer)
+        if grad_x is not None:
+            product = empty_chunk(out_buffer, (out_channels, cols.shape[1]))
+            np.matmul(weights, cols, out=product)
+            layout.to_images(product, grad_x, n0, m)
+        if grad_w is not None:
+            grad_w += product_with_transpose(layout.grad_columns(x, n0, m, out_buffer), cols)
+    return grad_x, None if grad_w is None else grad_w.reshape(w.shape)

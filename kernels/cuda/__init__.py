@@ -36,9 +36,11 @@ from kernels.cuda.adam import adam_update, adam_update_many
 from kernels.cuda.batch_norm import batch_norm_backward, batch_norm_forward
 from kernels.cuda.conv import (
     col2im,
+    conv2d_backward,
     conv2d_forward,
     conv2d_input_grad,
     conv2d_weight_grad,
+    conv_transpose2d_backward,
     im2col,
 )
 from kernels.cuda.gemm import matmul
@@ -99,6 +101,8 @@ __all__ = [
     "conv2d_forward",
     "conv2d_input_grad",
     "conv2d_weight_grad",
+    "conv2d_backward",
+    "conv_transpose2d_backward",
     "max_pool2d",
     "max_pool2d_backward",
     "avg_pool2d",

@@ -13,7 +13,9 @@ Seen as a ``(C*kh*kw, N*OH*OW)`` matrix, the whole batch goes through one GEMM, 
     weight grad:  dW = dY @ cols.T                  grad_w = dW as (O, C, kh, kw)
 
 The DCGAN generator's upsampling layer is :func:`conv2d_input_grad`: the
-discriminator's backward pass run forwards.
+discriminator's backward pass run forwards. :func:`conv2d_backward` and
+:func:`conv_transpose2d_backward` give a training step both gradients in one call, the
+incoming gradient's ``dY`` layout (or its im2col) made once for both GEMMs.
 
 col2im is written as a gather, one thread per input pixel summing the column entries
 copied from it, so overlapping windows need no atomics and the sum order is fixed.
@@ -30,6 +32,7 @@ from kernels.geometry import (
     Pair,
     check_float_array,
     conv2d_args,
+    conv2d_backward_args,
     conv2d_input_grad_args,
     conv2d_weight_grad_args,
     window_args,
@@ -205,3 +208,56 @@ def conv2d_weight_grad(x, grad_y, kernel_hw: Pair, stride: int | Pair, padding: 
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     grad_w = matmul(_channel_major(grad_y), cols.reshape(cols.shape[0], cols[0].size).T)
     return grad_w.reshape(grad_y.shape[1], x.shape[1], kernel[0], kernel[1])
+
+
+def conv2d_backward(
+    x,
+    w,
+    grad_y,
+    stride: int | Pair,
+    padding: int | Pair,
+    need_input_grad: bool = True,
+    need_weight_grad: bool = True,
+):
+    """Both gradients of ``y = conv2d(x, w)`` (None for one not needed), ``dY`` laid out once."""
+    for array, name in ((x, "x"), (w, "w"), (grad_y, "grad_y")):
+        on_device(array, name)
+    kernel, step, pad, out_hw = conv2d_backward_args(x, w, grad_y, stride, padding)
+    out_channels = w.shape[0]
+    grad_y_cm = _channel_major(grad_y)
+    grad_x = grad_w = None
+    if need_input_grad:
+        grad_cols = matmul(w.reshape(out_channels, -1).T, grad_y_cm)
+        grad_cols = grad_cols.reshape(grad_cols.shape[0], x.shape[0], out_hw[0] * out_hw[1])
+        grad_x = col2im_matrix(grad_cols, tuple(x.shape), kernel, step, pad, out_hw)
+    if need_weight_grad:
+        cols = im2col_matrix(x, kernel, step, pad, out_hw)
+        grad_w = matmul(grad_y_cm, cols.reshape(cols.shape[0], cols[0].size).T).reshape(w.shape)
+    return grad_x, grad_w
+
+
+def conv_transpose2d_backward(
+    x,
+    w,
+    grad_z,
+    stride: int | Pair,
+    padding: int | Pair,
+    need_input_grad: bool = True,
+    need_weight_grad: bool = True,
+):
+    """Both gradients of ``z = conv2d_input_grad(x, w)``: ``conv2d_forward(grad_z, w)`` and
+    ``conv2d_weight_grad(grad_z, x)`` (None for one not needed), one im2col of ``grad_z``."""
+    for array, name in ((x, "x"), (w, "w"), (grad_z, "grad_z")):
+        on_device(array, name)
+    names = ("grad_z", "w", "x")
+    kernel, step, pad, out_hw = conv2d_backward_args(grad_z, w, x, stride, padding, names)
+    out_channels = w.shape[0]
+    cols = im2col_matrix(grad_z, kernel, step, pad, out_hw)
+    cols = cols.reshape(cols.shape[0], cols[0].size)
+    grad_x = grad_w = None
+    if need_input_grad:
+        product = matmul(w.reshape(out_channels, -1), cols)
+        grad_x = _batch_major(product, out_channels, x.shape[0], out_hw)
+    if need_weight_grad:
+        grad_w = matmul(_channel_major(x), cols.T).reshape(w.shape)
+    return grad_x, grad_w

@@ -7,11 +7,21 @@
 Each one's backward is made of the other two, so second derivatives flow through
 convolutions too. The DCGAN generator's upsampling layer (``conv_transpose2d``) is
 literally the discriminator's backward pass with respect to its input.
+
+When the backward itself is not recorded (no ``create_graph``), the two gradients of a
+conv or a transposed conv come from one backend call (``conv2d_backward``,
+``conv_transpose2d_backward``) that prepares the incoming gradient once for both
+products; the results are the same as the two nodes'.
 """
 
 from __future__ import annotations
 
-from minigrad.autograd import Function
+from minigrad.autograd import Function, is_grad_enabled
+from minigrad.tensor import Tensor
+
+
+def _tensors(arrays, like: Tensor) -> tuple[Tensor | None, ...]:
+    return tuple(None if a is None else Tensor._make(a, like.device, False) for a in arrays)
 
 
 class Conv2d(Function):
@@ -25,6 +35,11 @@ class Conv2d(Function):
 
     def backward(self, grad):
         x, w = self.saved_inputs
+        if not is_grad_enabled():
+            arrays = self.backend.conv2d_backward(
+                x._data, w._data, grad._data, self.stride, self.padding, *self.needs_input_grad
+            )
+            return _tensors(arrays, grad)
         grad_x = grad_w = None
         if self.needs_input_grad[0]:
             grad_x = ConvInputGrad.apply(
@@ -52,6 +67,11 @@ class ConvInputGrad(Function):
 
     def backward(self, grad):
         grad_y, w = self.saved_inputs
+        if not is_grad_enabled():
+            arrays = self.backend.conv_transpose2d_backward(
+                grad_y._data, w._data, grad._data, self.stride, self.padding, *self.needs_input_grad
+            )
+            return _tensors(arrays, grad)
         d_grad_y = d_w = None
         if self.needs_input_grad[0]:
             d_grad_y = Conv2d.apply(grad, w, stride=self.stride, padding=self.padding)
