@@ -28,11 +28,13 @@ REQUIRED: tuple[str, ...] = (
     # convolution, as the closed triangle conv / input-grad / weight-grad
     "im2col",  # (x, kernel_hw, stride, padding) -> cols (N, C*kh*kw, OH*OW)
     "col2im",  # (cols, x_shape, kernel_hw, stride, padding) -> x-shaped sum of patches
-    "conv2d_forward",  # (x, w, stride, padding) -> y
+    "conv2d_forward",  # (x, w, stride, padding, keep_columns=False) -> y, or (y, columns)
+    #   with keep_columns=True: the im2col conv2d_backward may reuse (None if none is kept)
     "conv2d_input_grad",  # (grad_y, w, input_hw, stride, padding) -> grad_x
     "conv2d_weight_grad",  # (x, grad_y, kernel_hw, stride, padding) -> grad_w
     # both gradients at once, the incoming gradient laid out (or im2col-ed) once:
-    "conv2d_backward",  # (x, w, grad_y, stride, padding, need_x, need_w) -> (grad_x, grad_w)
+    "conv2d_backward",  # (x, w, grad_y, stride, padding, need_x, need_w, columns=None)
+    #   -> (grad_x, grad_w)
     "conv_transpose2d_backward",  # (x, w, grad_z, stride, padding, need_x, need_w) -> same,
     #   for z = conv2d_input_grad(x, w); a gradient not needed comes back as None
     # pooling

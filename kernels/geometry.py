@@ -177,6 +177,19 @@ def conv2d_backward_args(
     return kernel, step, pad, out_hw
 
 
+def check_columns(columns, x, kernel: Pair, out_hw: Pair) -> None:
+    """Raise unless ``columns`` can be ``x``'s whole-batch im2col for this window: a
+    ``(C*kh*kw, ...)`` array of ``N*OH*OW`` entries per row in ``x``'s dtype (the layout
+    behind it is the backend's own)."""
+    rows = x.shape[1] * kernel[0] * kernel[1]
+    per_row = x.shape[0] * out_hw[0] * out_hw[1]
+    if columns.dtype != x.dtype or columns.shape[0] != rows or columns.size != rows * per_row:
+        raise ValueError(
+            f"columns must be the im2col of x kept by conv2d_forward: {rows} rows of {per_row} "
+            f"{x.dtype} entries, got shape {tuple(columns.shape)} of {columns.dtype}"
+        )
+
+
 def check_closeness_backward_args(grad, rows, similarity) -> None:
     """Raise unless pairwise_l1_closeness_backward's arrays fit rows (N, B, C): grad (N, B)
     of rows' dtype and similarity (B, N, N) (both backends)."""

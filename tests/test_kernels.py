@@ -255,6 +255,25 @@ def test_conv_backward_gives_both_gradients_in_one_call(kernel_backend, case, ne
                 assert got is None
 
 
+@pytest.mark.parametrize("case", CONV_CASES, ids=CONV_IDS)
+def test_conv_backward_reuses_the_columns_the_forward_kept(kernel_backend, case):
+    be = kernel_backend
+    n, c, o, hw, kernel, stride, padding = case
+    x, w = _random((n, c, *hw), np.float64, 24), _random((o, c, *kernel), np.float64, 25)
+    x_d, w_d = be.asarray(x, x.dtype), be.asarray(w, w.dtype)
+    y, columns = be.conv2d_forward(x_d, w_d, stride, padding, keep_columns=True)
+    _close(be.to_numpy(y), reference_conv(x, w, stride, padding), np.float64)
+    g = _random(be.to_numpy(y).shape, np.float64, 26)
+    grad_x, grad_w = be.conv2d_backward(
+        x_d, w_d, be.asarray(g, g.dtype), stride, padding, columns=columns
+    )
+    _close(be.to_numpy(grad_x), reference_input_grad(g, w, x.shape, stride, padding), np.float64)
+    _close(be.to_numpy(grad_w), reference_weight_grad(x, g, kernel, stride, padding), np.float64)
+    if columns is not None:  # wrong columns are refused, not silently used
+        with pytest.raises(ValueError, match="columns must be the im2col of x"):
+            be.conv2d_backward(x_d, w_d, be.asarray(g, g.dtype), stride, padding, columns=w_d)
+
+
 def test_conv_backward_rejects_bad_arguments_by_name(kernel_backend):
     be = kernel_backend
     x = be.asarray(np.zeros((2, 3, 8, 8)), np.float32)

@@ -195,3 +195,21 @@ def test_max_pool_takes_the_careful_kernel_when_there_is_a_nan():
     x[0, 0, 1, 0], x[0, 0, 0, 1] = 5.0, np.nan
     y, argmax = pool.max_pool2d(x, 2, 2, 0)
     assert np.isnan(y[0, 0, 0, 0]) and argmax[0, 0, 0, 0] == 1
+
+
+def test_conv2d_keeps_its_columns_only_when_a_weight_gradient_will_be_taken():
+    """The forward's im2col is kept for the backward (batch-last route) only when the
+    weight requires grad; the gradients it then gives are checked by finite differences
+    in test_grad_ops.py and here against the path that rebuilds the columns."""
+    rng = np.random.default_rng(3)
+    x = mg.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w, stride=2, padding=1)
+    assert y.grad_fn.columns is not None
+    g = mg.tensor(rng.standard_normal(y.shape))
+    y.backward(g)
+    rebuilt = conv.conv2d_backward(x.numpy(), w.numpy(), g.numpy(), 2, 1)
+    np.testing.assert_array_equal(x.grad.numpy(), rebuilt[0])
+    np.testing.assert_array_equal(w.grad.numpy(), rebuilt[1])
+    frozen = mg.tensor(w.numpy())
+    assert F.conv2d(x, frozen, stride=2, padding=1).grad_fn.columns is None

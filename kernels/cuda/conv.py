@@ -30,6 +30,7 @@ from kernels.cuda.gemm import matmul
 from kernels.cuda.runtime import contiguous, grid_1d, on_device, sizes, xp
 from kernels.geometry import (
     Pair,
+    check_columns,
     check_float_array,
     conv2d_args,
     conv2d_backward_args,
@@ -170,15 +171,20 @@ def _channel_major(grad_y):
     return planes.reshape(channels, n_images * height * width)
 
 
-def conv2d_forward(x, w, stride: int | Pair, padding: int | Pair):
-    """``y[n, o] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]`` (no bias)."""
+def conv2d_forward(x, w, stride: int | Pair, padding: int | Pair, keep_columns: bool = False):
+    """``y[n, o] = sum_{c,i,j} w[o, c, i, j] * x_pad[n, c, oh*sh + i, ow*sw + j]`` (no bias).
+
+    ``keep_columns=True`` returns ``(y, cols)``, the im2col that :func:`conv2d_backward`
+    reuses for the weight gradient (one launch fewer, memory traded for it).
+    """
     on_device(x, "x")
     on_device(w, "w")
     kernel, step, pad, out_hw = conv2d_args(x, w, stride, padding)
     out_channels = w.shape[0]
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     product = matmul(w.reshape(out_channels, -1), cols.reshape(cols.shape[0], cols[0].size))
-    return _batch_major(product, out_channels, x.shape[0], out_hw)
+    y = _batch_major(product, out_channels, x.shape[0], out_hw)
+    return (y, cols) if keep_columns else y
 
 
 def conv2d_input_grad(grad_y, w, input_hw: Pair, stride: int | Pair, padding: int | Pair):
@@ -218,11 +224,16 @@ def conv2d_backward(
     padding: int | Pair,
     need_input_grad: bool = True,
     need_weight_grad: bool = True,
+    columns=None,
 ):
-    """Both gradients of ``y = conv2d(x, w)`` (None for one not needed), ``dY`` laid out once."""
+    """Both gradients of ``y = conv2d(x, w)`` (None for one not needed), ``dY`` laid out once;
+    ``columns`` is what ``conv2d_forward(..., keep_columns=True)`` returned with ``y``."""
     for array, name in ((x, "x"), (w, "w"), (grad_y, "grad_y")):
         on_device(array, name)
     kernel, step, pad, out_hw = conv2d_backward_args(x, w, grad_y, stride, padding)
+    if columns is not None:
+        on_device(columns, "columns")
+        check_columns(columns, x, kernel, out_hw)
     out_channels = w.shape[0]
     grad_y_cm = _channel_major(grad_y)
     grad_x = grad_w = None
@@ -231,7 +242,7 @@ def conv2d_backward(
         grad_cols = grad_cols.reshape(grad_cols.shape[0], x.shape[0], out_hw[0] * out_hw[1])
         grad_x = col2im_matrix(grad_cols, tuple(x.shape), kernel, step, pad, out_hw)
     if need_weight_grad:
-        cols = im2col_matrix(x, kernel, step, pad, out_hw)
+        cols = im2col_matrix(x, kernel, step, pad, out_hw) if columns is None else columns
         grad_w = matmul(grad_y_cm, cols.reshape(cols.shape[0], cols[0].size).T).reshape(w.shape)
     return grad_x, grad_w
 

@@ -83,7 +83,9 @@ def conv2d(
                 f"conv2d: kernel {weight.shape[2:]} is larger than the padded input "
                 f"{tuple(s + 2 * q for s, q in zip(x.shape[2:], padding, strict=True))}"
             )
-    y = conv.Conv2d.apply(x, weight, stride=stride, padding=padding)
+    # Keep the forward's im2col for the weight gradient when one will be taken.
+    keep_columns = weight.requires_grad and is_grad_enabled()
+    y = conv.Conv2d.apply(x, weight, stride=stride, padding=padding, keep_columns=keep_columns)
     return _add_channel_bias(y, bias)
 
 

@@ -29,15 +29,24 @@ class Conv2d(Function):
 
     save_inputs = True
 
-    def forward(self, x, w, stride, padding):
-        self.stride, self.padding = stride, padding
+    def forward(self, x, w, stride, padding, keep_columns=False):
+        self.stride, self.padding, self.columns = stride, padding, None
+        if keep_columns:  # the weight gradient will need x's im2col: keep it from here
+            y, self.columns = self.backend.conv2d_forward(x, w, stride, padding, keep_columns=True)
+            return y
         return self.backend.conv2d_forward(x, w, stride, padding)
 
     def backward(self, grad):
         x, w = self.saved_inputs
         if not is_grad_enabled():
             arrays = self.backend.conv2d_backward(
-                x._data, w._data, grad._data, self.stride, self.padding, *self.needs_input_grad
+                x._data,
+                w._data,
+                grad._data,
+                self.stride,
+                self.padding,
+                *self.needs_input_grad,
+                columns=self.columns,
             )
             return _tensors(arrays, grad)
         grad_x = grad_w = None
