@@ -2,11 +2,14 @@
 
     python bench/bench_heap.py [--processes 4] [--steps 20]
 
-Runs the CNN step and the DCGAN round of ``bench_steps.py`` (minigrad only) in fresh
-processes, alternating ``MINIGRAD_KEEP_HEAP=0`` (malloc as glibc sets it) and the
-default (thresholds fixed at import), ``--processes`` times each. Reports per setting the
-median step time over all processes (the first 5 steps of each dropped as warm-up), the
-page faults per step and the peak RSS; writes bench/results/heap.json.
+Runs the CNN step and the DCGAN round of ``bench_steps.py`` in fresh processes, one
+library per process, alternating: minigrad with ``MINIGRAD_KEEP_HEAP=0`` (malloc as
+glibc sets it), minigrad as it starts by default (thresholds fixed at import), and
+PyTorch (with glibc's malloc as it sets it), ``--processes`` times each. Every process
+imports both libraries and builds both twins, so the peak RSS of the three differ only
+by what their steps allocate. Reports per setting the median step time over all
+processes (the first 5 steps of each dropped as warm-up), the page faults per step and
+the peak RSS; writes bench/results/heap.json.
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ import json, resource, sys, time
 sys.path.insert(0, {bench!r})
 import torch
 from bench_steps import cnn_steps, dcgan_steps
-ours, _ = {net}_steps(torch)
+ours, theirs = {net}_steps(torch)
+step = {which}
 times = []
 faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for step in range({steps}):
     if step == 5:
         faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
-    ours()
+    step()
     times.append((time.perf_counter() - start) * 1e3)
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({{"ms": times[5:], "faults_per_step": (usage.ru_minflt - faults0) / ({steps} - 5),
@@ -40,12 +44,19 @@ print(json.dumps({{"ms": times[5:], "faults_per_step": (usage.ru_minflt - faults
 """
 
 
-def run(net: str, keep_heap: bool, steps: int) -> dict:
+SETTINGS = {
+    "minigrad, glibc default": ("ours", False),
+    "minigrad, kept heap": ("ours", True),
+    "torch, glibc default": ("theirs", False),
+}
+
+
+def run(net: str, which: str, keep_heap: bool, steps: int) -> dict:
     env = dict(os.environ)
     env.pop("MINIGRAD_KEEP_HEAP", None)
     if not keep_heap:
         env["MINIGRAD_KEEP_HEAP"] = "0"
-    code = _STEPS.format(bench=str(ROOT / "bench"), net=net, steps=steps)
+    code = _STEPS.format(bench=str(ROOT / "bench"), net=net, which=which, steps=steps)
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -61,10 +72,10 @@ def main() -> None:
         parser.error(f"--steps must be more than the 5 warm-up steps, got {args.steps}")
     rows = []
     for net in ("cnn", "dcgan"):
-        runs: dict[str, list[dict]] = {"glibc default": [], "kept heap": []}
+        runs: dict[str, list[dict]] = {label: [] for label in SETTINGS}
         for _ in range(args.processes):
-            for label, keep in (("glibc default", False), ("kept heap", True)):
-                runs[label].append(run(net, keep, args.steps))
+            for label, (which, keep) in SETTINGS.items():
+                runs[label].append(run(net, which, keep, args.steps))
         for label, results in runs.items():
             rows.append(
                 {
