@@ -86,10 +86,11 @@ def _max_pool_no_nan_kernel(x, kh, kw, sh, sw, ph, pw, y, argmax):
 def _max_pool_2x2_kernel(x, y, argmax):
     """:func:`_max_pool_no_nan_kernel` for ``MaxPool2d(2)`` (2x2 windows, stride 2, no padding).
 
-    The window unrolled into its four pixels, read from two whole image rows: the
-    compiler then turns the comparisons into selects instead of branches it cannot
-    predict, and the MNIST CNN's pooling of 64x64x24x24 floats fell from ~5 ms to ~1 ms
-    (bench/bench_kernels.py). Same ties rule: the first maximum in row-major order wins.
+    The window unrolled into its four pixels, read from two whole image rows, with no
+    per-window bounds: the MNIST CNN's pooling of 64x64x24x24 floats fell from ~5 ms to
+    ~1.4 ms (bench/bench_loops.py; a general kernel reading whole rows but looping over
+    the window measured no faster, so the unrolling is what counts). Same ties rule: the
+    first maximum in row-major order wins.
     """
     n_images, channels, height, width = x.shape
     out_h, out_w = y.shape[2], y.shape[3]
