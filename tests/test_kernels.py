@@ -330,6 +330,14 @@ def test_conv_of_an_empty_batch_is_empty_with_a_zero_weight_gradient(kernel_back
     assert _run(be, be.conv2d_input_grad, y, w, (8, 8), 2, 1).shape == x.shape
     grad_w = _run(be, be.conv2d_weight_grad, x, y, (3, 3), 2, 1)
     np.testing.assert_array_equal(grad_w, np.zeros_like(w))
+    x_d, w_d = be.asarray(x, x.dtype), be.asarray(w, w.dtype)
+    y_d, columns = be.conv2d_forward(x_d, w_d, 2, 1, keep_columns=True)
+    grad_x, grad_w = be.conv2d_backward(x_d, w_d, y_d, 2, 1, columns=columns)
+    assert grad_x.shape == x.shape
+    np.testing.assert_array_equal(be.to_numpy(grad_w), np.zeros_like(w))
+    grad_y, grad_w = be.conv_transpose2d_backward(y_d, w_d, x_d, 2, 1)
+    assert grad_y.shape == y.shape
+    np.testing.assert_array_equal(be.to_numpy(grad_w), np.zeros_like(w))
 
 
 def test_conv_rejects_bad_arguments_by_name(kernel_backend):
