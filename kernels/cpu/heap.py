@@ -9,7 +9,8 @@ next step's arrays are new pages, and the first write to each page is a page fau
 that the kernel answers with a zeroed page. On this project's 2-core machine that cost
 was most of the run-to-run spread: the MNIST CNN's max-pool backward took 3 or 12 ms
 depending on which step it was, 1 ms once its memory was reused, and the whole CNN step
-fell from ~70 ms to ~58 ms (bench/bench_steps.py; docs/performance.md).
+took 0.6 page faults instead of ~3,500 and 48-72 ms instead of 67-108 ms (medians of
+alternating processes, bench/bench_heap.py; docs/performance.md).
 
 So at import the CPU backend fixes both thresholds with ``mallopt``: blocks up to
 :data:`MMAP_THRESHOLD` (the largest glibc accepts on 64-bit systems) come from the heap,
