@@ -70,11 +70,9 @@ def conv2d_forward(
     """
     kernel, step, pad, out_hw = conv2d_args(x, w, stride, padding)
     if chunked(out_hw):
-        y = conv2d_forward_chunks(x, w, kernel, step, pad, out_hw)
-        return (y, None) if keep_columns else y
-    cols = im2col_matrix(x, kernel, step, pad, out_hw)
-    out_channels = w.shape[0]
-    y = batch_first(w.reshape(out_channels, -1) @ cols, (x.shape[0], out_channels, *out_hw))
+        y, cols = conv2d_forward_chunks(x, w, kernel, step, pad, out_hw), None
+    else:
+        y, cols = _forward_batch_last(x, w, kernel, step, pad, out_hw)
     return (y, cols) if keep_columns else y
 
 
@@ -87,10 +85,17 @@ def conv2d_forward_batch_last(
     x: np.ndarray, w: np.ndarray, kernel: Pair, step: Pair, pad: Pair, out_hw: Pair
 ) -> np.ndarray:
     """The reference forward, ``Y = W @ im2col(x)`` over the whole batch (arguments checked)."""
+    return _forward_batch_last(x, w, kernel, step, pad, out_hw)[0]
+
+
+def _forward_batch_last(
+    x: np.ndarray, w: np.ndarray, kernel: Pair, step: Pair, pad: Pair, out_hw: Pair
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(y, cols)``: the forward and the im2col it was computed from."""
     out_channels = w.shape[0]
     cols = im2col_matrix(x, kernel, step, pad, out_hw)
     product = w.reshape(out_channels, -1) @ cols
-    return batch_first(product, (x.shape[0], out_channels, *out_hw))
+    return batch_first(product, (x.shape[0], out_channels, *out_hw)), cols
 
 
 def conv2d_input_grad(

@@ -54,6 +54,27 @@ def images_per_chunk(n_images: int, column_bytes_per_image: int) -> int:
     return max(1, min(n_images, CHUNK_BYTES // max(1, column_bytes_per_image)))
 
 
+def _plan(
+    image_shape: tuple[int, ...],
+    kernel: Pair,
+    step: Pair,
+    pad: Pair,
+    out_hw: Pair,
+    dtype,
+    channels: int,
+) -> tuple[WideRows | StridedPlanes, int, int, np.ndarray, np.ndarray]:
+    """What every chunk loop sets up for a conv over images of ``image_shape``: the layout,
+    the im2col rows ``C*kh*kw``, the images per chunk, and two buffers reused chunk after
+    chunk: one for a chunk's columns ``(rows, m*P)``, one for ``channels`` rows of ``m*P``
+    (the GEMM's output, or ``dY_m``)."""
+    layout = chunk_layout(image_shape, kernel, step, pad, out_hw, dtype)
+    rows = image_shape[1] * kernel[0] * kernel[1]
+    per_chunk = images_per_chunk(image_shape[0], rows * layout.plane * np.dtype(dtype).itemsize)
+    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=dtype)
+    channel_buffer = np.empty(channels * layout.plane * per_chunk, dtype=dtype)
+    return layout, rows, per_chunk, col_buffer, channel_buffer
+
+
 def _chunks(n_images: int, per_chunk: int):
     for n0 in range(0, n_images, per_chunk):
         yield n0, min(per_chunk, n_images - n0)
@@ -64,12 +85,11 @@ def conv2d_forward_chunks(
 ) -> np.ndarray:
     """``y = conv2d(x, w)`` as ``W @ X_m`` per chunk (arguments already checked)."""
     x = np.ascontiguousarray(x)
-    layout = chunk_layout(x.shape, kernel, step, pad, out_hw, x.dtype)
-    out_channels, rows = w.shape[0], x.shape[1] * kernel[0] * kernel[1]
+    out_channels = w.shape[0]
+    layout, rows, per_chunk, col_buffer, out_buffer = _plan(
+        x.shape, kernel, step, pad, out_hw, x.dtype, out_channels
+    )
     weights = w.reshape(out_channels, rows)
-    per_chunk = images_per_chunk(x.shape[0], rows * layout.plane * x.itemsize)
-    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=x.dtype)
-    out_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=x.dtype)
     y = np.empty((x.shape[0], out_channels, *out_hw), dtype=x.dtype)
     for n0, m in _chunks(x.shape[0], per_chunk):
         cols = layout.columns(x, n0, m, col_buffer)
@@ -89,12 +109,11 @@ def conv2d_input_grad_chunks(
     out_hw: Pair,
 ) -> np.ndarray:
     """``dx = col2im(W.T @ dY_m)`` per chunk: conv_transpose2d of ``grad_y`` by ``w``."""
-    layout = chunk_layout(x_shape, kernel, step, pad, out_hw, grad_y.dtype)
-    out_channels, rows = w.shape[0], x_shape[1] * kernel[0] * kernel[1]
+    out_channels = w.shape[0]
+    layout, rows, per_chunk, col_buffer, grad_buffer = _plan(
+        x_shape, kernel, step, pad, out_hw, grad_y.dtype, out_channels
+    )
     weights_t = w.reshape(out_channels, rows).T
-    per_chunk = images_per_chunk(x_shape[0], rows * layout.plane * grad_y.itemsize)
-    grad_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=grad_y.dtype)
-    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=grad_y.dtype)
     dx = np.empty(x_shape, dtype=grad_y.dtype)
     for n0, m in _chunks(x_shape[0], per_chunk):
         grad_m = layout.grad_columns(grad_y, n0, m, grad_buffer)
@@ -109,11 +128,10 @@ def conv2d_weight_grad_chunks(
 ) -> np.ndarray:
     """``dW = sum over chunks of dY_m @ X_m.T``, as ``(O, C, kh, kw)``."""
     x = np.ascontiguousarray(x)
-    layout = chunk_layout(x.shape, kernel, step, pad, out_hw, x.dtype)
-    out_channels, rows = grad_y.shape[1], x.shape[1] * kernel[0] * kernel[1]
-    per_chunk = images_per_chunk(x.shape[0], rows * layout.plane * x.itemsize)
-    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=x.dtype)
-    grad_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=x.dtype)
+    out_channels = grad_y.shape[1]
+    layout, rows, per_chunk, col_buffer, grad_buffer = _plan(
+        x.shape, kernel, step, pad, out_hw, x.dtype, out_channels
+    )
     grad_w = np.zeros((out_channels, rows), dtype=x.dtype)
     for n0, m in _chunks(x.shape[0], per_chunk):
         cols = layout.columns(x, n0, m, col_buffer)
@@ -137,11 +155,10 @@ def conv2d_backward_chunks(
     ``dY_m`` is laid out once and read by both products (``dX_m = W.T @ dY_m``,
     ``dW += dY_m @ X_m.T``), where the two separate functions lay it out twice."""
     x = np.ascontiguousarray(x)
-    layout = chunk_layout(x.shape, kernel, step, pad, out_hw, x.dtype)
-    out_channels, rows = w.shape[0], x.shape[1] * kernel[0] * kernel[1]
-    per_chunk = images_per_chunk(x.shape[0], rows * layout.plane * x.itemsize)
-    grad_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=x.dtype)
-    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=x.dtype)
+    out_channels = w.shape[0]
+    layout, rows, per_chunk, col_buffer, grad_buffer = _plan(
+        x.shape, kernel, step, pad, out_hw, x.dtype, out_channels
+    )
     weights_t = w.reshape(out_channels, rows).T
     grad_x = np.empty(x.shape, dtype=x.dtype) if need_input_grad else None
     grad_w = np.zeros((out_channels, rows), dtype=x.dtype) if need_weight_grad else None
@@ -171,11 +188,10 @@ def conv_transpose2d_backward_chunks(
     chunk one im2col ``Z_m`` of ``grad_z`` feeds ``dx = W @ Z_m`` (a conv2d of ``grad_z``)
     and ``dW += X_m @ Z_m.T`` (a weight gradient with ``x`` in ``grad_y``'s place)."""
     grad_z = np.ascontiguousarray(grad_z)
-    layout = chunk_layout(grad_z.shape, kernel, step, pad, out_hw, grad_z.dtype)
-    out_channels, rows = w.shape[0], grad_z.shape[1] * kernel[0] * kernel[1]
-    per_chunk = images_per_chunk(grad_z.shape[0], rows * layout.plane * grad_z.itemsize)
-    col_buffer = np.empty(rows * layout.plane * per_chunk, dtype=grad_z.dtype)
-    out_buffer = np.empty(out_channels * layout.plane * per_chunk, dtype=grad_z.dtype)
+    out_channels = w.shape[0]
+    layout, rows, per_chunk, col_buffer, out_buffer = _plan(
+        grad_z.shape, kernel, step, pad, out_hw, grad_z.dtype, out_channels
+    )
     weights = w.reshape(out_channels, rows)
     grad_x = np.empty(x.shape, dtype=x.dtype) if need_input_grad else None
     grad_w = np.zeros((out_channels, rows), dtype=x.dtype) if need_weight_grad else None
