@@ -82,23 +82,29 @@ def conv_gemms(c_in: int, c_out: int, side: int, k: int, s: int, p: int, transpo
     per_chunk = BATCH
     if conv.chunked((out_side, out_side)):
         per_chunk = conv_chunks.images_per_chunk(BATCH, rows * plane * 4)
-    chunks = [min(per_chunk, BATCH - n0) * plane for n0 in range(0, BATCH, per_chunk)]
     rng = np.random.default_rng(0)
     weights = rng.standard_normal((c_out, rows), dtype=np.float32)
-    cols = rng.standard_normal((rows, chunks[0]), dtype=np.float32)
-    grad = rng.standard_normal((c_out, chunks[0]), dtype=np.float32)
+    # One buffer each for every chunk's im2col and laid-out grad_y, reused chunk after
+    # chunk as the route reuses its own (so each chunk's operands are in cache, as there).
+    columns = [min(per_chunk, BATCH - n0) * plane for n0 in range(0, BATCH, per_chunk)]
+    col_buffer = rng.standard_normal(rows * columns[0], dtype=np.float32)
+    grad_buffer = rng.standard_normal(c_out * columns[0], dtype=np.float32)
+    chunks = [
+        (col_buffer[: rows * n].reshape(rows, n), grad_buffer[: c_out * n].reshape(c_out, n))
+        for n in columns
+    ]
 
     def conv_forward():
-        for columns in chunks:
-            weights @ cols[:, :columns]
+        for cols, _ in chunks:
+            weights @ cols
 
     def conv_input_grad():
-        for columns in chunks:
-            weights.T @ grad[:, :columns]
+        for _, grad in chunks:
+            weights.T @ grad
 
     def weight_grad():
-        for columns in chunks:
-            product_with_transpose(grad[:, :columns], cols[:, :columns])
+        for cols, grad in chunks:
+            product_with_transpose(grad, cols)
 
     gflop = 2 * c_out * rows * BATCH * plane / 1e9
     if transposed:  # the layer's forward is the conv's input gradient, and back

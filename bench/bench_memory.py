@@ -9,7 +9,8 @@ one library only (minigrad, or PyTorch) record their resident set size (RSS) at 
 - ``built``: after building the network and its Adam optimiser;
 - ``warmed_up``: after 3 steps on a batch of 2, which load the code the steps run
   (minigrad: its Numba kernels, from the on-disk cache; PyTorch: its kernels and oneDNN
-  primitives) but hold almost no data;
+  primitives, though oneDNN makes new ones for batch 64, which then count as data) but
+  hold almost no data;
 - ``peak_batch_64``: the peak RSS over ``--steps`` steps on a batch of 64, the peak mark
   restarted just before them.
 
@@ -42,7 +43,7 @@ def status_mb(field):
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith(field)) / 1024
 
-marks = {{"start": status_mb("VmRSS")}}
+marks = {{}}
 if {lib!r} == "minigrad":
     import minigrad as lib
     from minigrad import nn
@@ -58,9 +59,7 @@ marks["imported"] = status_mb("VmRSS")
 from bench_steps import classic_cnn, dcgan
 
 rng = np.random.default_rng(0)
-def as_tensor(array):
-    return lib.tensor(array)
-
+as_tensor = lib.tensor
 if {net!r} == "cnn":
     model = classic_cnn(nn)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
