@@ -18,7 +18,8 @@ one library only (minigrad, or PyTorch) record their resident set size (RSS) at 
 (activations, gradients, Adam's moments, im2col buffers, ...); ``warmed_up`` is the fixed
 cost of the library and its code. ``bench_heap.py`` compares peaks in processes that load
 both libraries; this splits the difference. The PyTorch processes import ``bench_steps``
-(and so minigrad's Python modules and numpy, not Numba) for the shared network builders.
+(and so minigrad's Python modules and numpy, not Numba) for the shared network builders
+and learning round.
 Medians over ``--processes`` processes per library, alternating; writes
 bench/results/memory.json.
 """
@@ -56,7 +57,7 @@ else:
     cross_entropy = lib.nn.functional.cross_entropy
 import numpy as np
 marks["imported"] = status_mb("VmRSS")
-from bench_steps import classic_cnn, dcgan
+from bench_steps import classic_cnn, dcgan, dcgan_round
 
 rng = np.random.default_rng(0)
 as_tensor = lib.tensor
@@ -79,15 +80,7 @@ else:
         noise = as_tensor(rng.standard_normal((batch, 100, 1, 1), dtype=np.float32))
         ones = as_tensor(np.ones((batch, 1), np.float32))
         zeros = as_tensor(np.zeros((batch, 1), np.float32))
-        fake = g(noise)
-        loss_d = bce(d(reals), ones) + bce(d(fake.detach()), zeros)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = bce(d(fake), ones)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        dcgan_round(g, d, opt_g, opt_d, bce, reals, noise, ones, zeros)
 marks["built"] = status_mb("VmRSS")
 for _ in range(3):
     step(2)

@@ -113,6 +113,20 @@ def cnn_steps(torch):
     return ours, theirs
 
 
+def dcgan_round(g, d, opt_g, opt_d, bce, reals, noise, ones, zeros) -> None:
+    """One learning round with either library's objects: a D step on a real and a fake
+    batch, then a G step through D."""
+    fake = g(noise)
+    loss_d = bce(d(reals), ones) + bce(d(fake.detach()), zeros)
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    loss_g = bce(d(fake), ones)
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+
+
 def dcgan_steps(torch):
     rng = np.random.default_rng(0)
     reals = np.tanh(rng.standard_normal((BATCH, 1, 28, 28), dtype=np.float32))
@@ -127,23 +141,12 @@ def dcgan_steps(torch):
     topt_g = torch.optim.Adam(tg.parameters(), **adam)
     topt_d = torch.optim.Adam(td.parameters(), **adam)
 
-    def round_of(lib, g, d, opt_g, opt_d, bce, reals, noise, ones, zeros):
-        fake = g(noise)
-        loss_d = bce(d(reals), ones) + bce(d(fake.detach()), zeros)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = bce(d(fake), ones)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
-
     ours_args = (g, d, opt_g, opt_d, F.binary_cross_entropy_with_logits) + tuple(
         mg.tensor(a) for a in (reals, noise, ones, zeros)
     )
     theirs_args = (tg, td, topt_g, topt_d, torch.nn.functional.binary_cross_entropy_with_logits)
     theirs_args += tuple(torch.from_numpy(a) for a in (reals, noise, ones, zeros))
-    return (lambda: round_of(mg, *ours_args)), (lambda: round_of(torch, *theirs_args))
+    return (lambda: dcgan_round(*ours_args)), (lambda: dcgan_round(*theirs_args))
 
 
 # name, in, out, input side, kernel, stride, padding, transposed
